@@ -1,0 +1,151 @@
+"""The file index: source -> ModuleFacts, cached by content hash in memory and on disk.
+
+The Index is owned by its caller (the CLI run, the language server's workspace); there are
+no module-level caches. A warm scan reads each file and hashes it, but parses only files
+whose hash is new; one edited buffer re-extracts one module.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import logging
+import marshal
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..model import Finding
+from .discover import MAX_FILE_BYTES, SourceFile
+from .facts import FACTS_VERSION, ModuleFacts, extract
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class FileResult:
+    facts: ModuleFacts | None
+    findings: tuple[Finding, ...] = ()
+
+
+@dataclass
+class Index:
+    cache_dir: Path | None = None
+    _memory: dict[tuple[str, str, str], FileResult] = field(default_factory=dict)
+    _overlay: dict[str, str] = field(default_factory=dict)  # abs path -> unsaved buffer text
+    parsed: int = 0  # files parsed in the last `load` (for tests and benchmarks)
+
+    # unsaved editor buffers win over the disk ------------------------------------------------
+    def set_overlay(self, path: Path, text: str) -> None:
+        self._overlay[str(path.resolve())] = text
+
+    def clear_overlay(self, path: Path) -> None:
+        self._overlay.pop(str(path.resolve()), None)
+
+    def load(self, files: list[SourceFile]) -> dict[str, FileResult]:
+        """FileResult per relative path."""
+        self.parsed = 0
+        disk = self._read_disk_cache()
+        out: dict[str, FileResult] = {}
+        live: dict[tuple[str, str, str], FileResult] = {}
+        dirty = False
+        for f in files:
+            data, finding = self._read(f)
+            if data is None:
+                out[f.rel] = FileResult(None, (finding,) if finding else ())
+                continue
+            key = (f.rel, f.module, hashlib.sha1(data).hexdigest())
+            res = self._memory.get(key)
+            if res is None and disk is not None:
+                cached = disk.get(key)
+                if cached is not None:
+                    facts = ModuleFacts.from_tuple(cached[0])
+                    if facts is not None or cached[0] is None:
+                        res = FileResult(facts, tuple(Finding(**d) for d in cached[1]))
+            if res is None:
+                res = analyse_source(data, f)
+                self.parsed += 1
+                dirty = True
+            live[key] = res
+            out[f.rel] = res
+        if dirty or len(live) != len(self._memory):
+            self._memory = live  # evicts entries of deleted/changed files
+            self._write_disk_cache(live)
+        return out
+
+    def _read(self, f: SourceFile) -> tuple[bytes | None, Finding | None]:
+        overlay = self._overlay.get(str(f.path))
+        if overlay is not None:
+            return overlay.encode("utf-8", errors="surrogatepass"), None
+        try:
+            size = f.path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                return None, Finding(code="file-too-large", severity="info", file=f.rel,
+                                     message=f"{f.rel} is {size // 1024} KiB; files over "
+                                             f"{MAX_FILE_BYTES // 1_000_000} MB are treated as generated and skipped.")
+            return f.path.read_bytes(), None
+        except OSError as e:
+            return None, Finding(code="unreadable", severity="warning", file=f.rel,
+                                 message=f"Cannot read {f.rel}: {e.strerror or e}; skipped.")
+
+    # on-disk cache: one marshal file; written atomically ---------------------------------------
+    def _cache_file(self) -> Path | None:
+        return self.cache_dir / f"facts-v{FACTS_VERSION}.marshal" if self.cache_dir else None
+
+    def _read_disk_cache(self) -> dict | None:
+        path = self._cache_file()
+        if path is None or self._memory or not path.exists():
+            return None
+        try:
+            return marshal.loads(path.read_bytes())
+        except (OSError, ValueError, EOFError, TypeError) as e:
+            log.warning("ignoring unreadable scan cache %s: %s", path, e)
+            return None
+
+    def _write_disk_cache(self, live: dict) -> None:
+        path = self._cache_file()
+        if path is None:
+            return
+        payload = {k: (r.facts.to_tuple() if r.facts else None,
+                       tuple(_finding_dict(x) for x in r.findings)) for k, r in live.items()}
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".tmp{os.getpid()}")
+            tmp.write_bytes(marshal.dumps(payload))
+            os.replace(tmp, path)
+        except OSError as e:
+            log.warning("could not write scan cache %s: %s", path, e)
+
+
+def _finding_dict(f: Finding) -> dict:
+    return {"code": f.code, "message": f.message, "severity": f.severity, "file": f.file, "line": f.line,
+            "app": f.app}
+
+
+def analyse_source(data: bytes, f: SourceFile) -> FileResult:
+    """Decode and parse one file. Bad input becomes a finding, never an exception."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        return FileResult(None, (Finding(code="non-utf8", severity="warning", file=f.rel, line=line, app=f.app,
+                                         message=f"{f.rel} is not valid UTF-8 (byte {e.start}); skipped."),))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escape sequences etc. in user code
+            tree = ast.parse(text, filename=f.rel)
+    except SyntaxError as e:
+        return FileResult(None, (Finding(code="syntax-error", severity="warning", file=f.rel, line=e.lineno or 0,
+                                         app=f.app,
+                                         message=f"{f.rel}:{e.lineno}: syntax error ({e.msg}); "
+                                                 "this file was skipped, the rest was analysed."),))
+    except (ValueError, RecursionError, MemoryError) as e:
+        return FileResult(None, (Finding(code="parse-error", severity="warning", file=f.rel, app=f.app,
+                                         message=f"{f.rel} could not be parsed ({type(e).__name__}); skipped."),))
+    try:
+        facts = extract(tree, module=f.module, path=f.rel, is_package=f.is_package, source=text)
+    except RecursionError:
+        return FileResult(None, (Finding(code="parse-error", severity="warning", file=f.rel, app=f.app,
+                                         message=f"{f.rel} is nested too deeply to analyse; skipped."),))
+    return FileResult(facts)
