@@ -177,6 +177,8 @@ def dump_django(settings_module: str):
 if __name__ == "__main__":
     import os
 
-    sys.path.insert(0, os.getcwd())  # the app's directory, not this script's
+    # the app directory goes LAST so a checkout that contains a framework source tree (the
+    # fastapi repo has ./fastapi/) does not shadow the installed framework
+    sys.path.append(os.getcwd())
     kind, spec = sys.argv[1], sys.argv[2]
     {"fastapi": dump_fastapi, "flask": dump_flask, "django": dump_django}[kind](spec)

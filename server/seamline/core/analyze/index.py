@@ -12,6 +12,7 @@ import hashlib
 import logging
 import marshal
 import os
+import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,7 +80,11 @@ class Index:
         if overlay is not None:
             return overlay.encode("utf-8", errors="surrogatepass"), None
         try:
-            size = f.path.stat().st_size
+            st = f.path.stat()
+            if not stat.S_ISREG(st.st_mode):  # a FIFO or device named *.py would block or lie
+                return None, Finding(code="not-a-file", severity="info", file=f.rel,
+                                     message=f"{f.rel} is not a regular file; skipped.")
+            size = st.st_size
             if size > MAX_FILE_BYTES:
                 return None, Finding(code="file-too-large", severity="info", file=f.rel,
                                      message=f"{f.rel} is {size // 1024} KiB; files over "
