@@ -87,6 +87,204 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- gen compose / env: test environments -------------------------------------------------------
+
+COMPOSE_FILES = ("compose.test.yaml", "compose.seamline.yaml")
+
+
+def _gen_compose(args: argparse.Namespace) -> int:
+    from .core.analyze.index import Index
+    from .core.analyze.scan import scan
+    from .core.generate.compose import generate_compose, project_name, render_compose, validate_compose
+    from .core.generate.writer import beside_path, plan_write, write_generated
+
+    root = Path(args.path).resolve()
+    if not root.is_dir():
+        raise UsageError(f"{args.path}: no such folder.")
+    images = dict(_key_value(x, "--image") for x in args.image)
+    project = scan(root, index=Index(cache_dir=default_cache_dir(root)))
+    spec = generate_compose(project.services, project_name=project_name(root), images=images,
+                            stub_http=args.stub_http)
+    for note in spec.notes:
+        print(f"note: {note}")
+    if not spec.document["services"]:
+        print("no backing services that need a container were found; nothing to write.")
+        return 0
+    problems = validate_compose(spec.document)
+    if problems:  # our own output is wrong: a Seamline bug, not the user's
+        raise SeamlineError("the generated compose file is invalid (please report this): " + "; ".join(problems))
+    text = render_compose(spec, regenerate=f"seamline gen compose {args.path}")
+    target = root / args.output
+    write = plan_write if args.dry_run else write_generated
+    result = write(target, text, force=args.force, beside=beside_path(target))
+    rel = result.path.relative_to(root)
+    if result.redirected_from is not None:
+        print(f"{result.redirected_from.relative_to(root)} is not Seamline's; left it alone and used {rel}.")
+    if result.status == "kept-edited":
+        print(f"kept {rel}: you edited it since Seamline wrote it. Regenerating would change:\n{result.diff}"
+              "Use --force to replace it.")
+        return 1
+    if args.dry_run:
+        print(result.diff or f"{rel} is up to date.", end="")
+        return 0
+    print(f"{result.status} {rel} ({', '.join(spec.document['services'])})")
+    if result.written and not args.no_check:
+        _compose_config_check(root, result.path)
+    return 0
+
+
+def _compose_config_check(root: Path, path: Path) -> None:
+    from .env import ComposeCli, ComposeMissing, DockerUnavailable
+
+    try:
+        ComposeCli(cwd=root).config([path])
+    except (ComposeMissing, DockerUnavailable) as e:
+        log.info("skipped `docker compose config -q`: %s", e)
+
+
+def _key_value(text: str, flag: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key or not value:
+        raise UsageError(f"{flag} {text!r}: write KIND=IMAGE, e.g. postgres=postgres:15.")
+    return key, value
+
+
+def _env_spec(args: argparse.Namespace):  # -> seamline.env.EnvSpec (imported lazily: docker is heavy)
+    from .core.generate.compose import project_name
+    from .env import EnvSpec
+
+    root = Path(args.path).resolve()
+    if args.file:
+        files = tuple(root / f for f in args.file)
+    else:
+        present = [root / f for f in COMPOSE_FILES if (root / f).is_file()]
+        ours = [f for f in present if "x-seamline" in f.read_text(encoding="utf-8", errors="replace")]
+        files = tuple((ours or present)[:1])
+    if not files or not all(f.is_file() for f in files):
+        raise UsageError(f"no compose file in {root} (looked for {', '.join(args.file or COMPOSE_FILES)}). "
+                         "Run `seamline gen compose` first.")
+    return EnvSpec(project=args.project or project_name(root), files=files, workdir=root,
+                   wait_timeout_s=getattr(args, "timeout", 120))
+
+
+def _env(args: argparse.Namespace) -> int:
+    from .env import EnvError
+
+    try:
+        return int(args.env_func(args))
+    except EnvError as e:
+        print(f"seamline: {e}", file=sys.stderr)
+        return 1
+
+
+def _env_up(args: argparse.Namespace) -> int:
+    from .env import ComposeCli, EnvError, down, render_status, up
+
+    spec = _env_spec(args)
+    compose = ComposeCli(cwd=spec.workdir)
+    try:
+        handle = up(spec, compose)
+    except EnvError:
+        if not args.keep_on_failure:  # the error already quotes the logs; leave nothing behind
+            down(spec, compose)
+        raise
+    sys.stdout.write(render_status(handle.status))
+    if handle.env_file is not None:
+        print(f"wrote {handle.env_file.path.relative_to(spec.workdir)} ({len(handle.env)} variables)")
+    return 0
+
+
+def _env_status(args: argparse.Namespace) -> int:
+    from .env import DockerUnavailable, render_status, status
+
+    spec = _env_spec(args)
+    try:
+        st = status(spec.project)
+    except DockerUnavailable as e:
+        if args.format == "json":
+            json.dump({"project": spec.project, "engine": False, "error": str(e), "services": []}, sys.stdout)
+            sys.stdout.write("\n")
+            return 1
+        raise
+    if args.format == "json":
+        json.dump(st.to_json(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(render_status(st))
+    return 0 if st.healthy else 1
+
+
+def _env_down(args: argparse.Namespace) -> int:
+    from .env import ComposeCli, down, leftovers
+    from .env.engine import connect
+
+    spec = _env_spec(args)
+    down(spec, ComposeCli(cwd=spec.workdir))
+    left = leftovers(spec.project, client=connect())
+    if left:
+        print(f"still present after down: {', '.join(left)}. Run `seamline env prune`.")
+        return 1
+    print(f"{spec.project}: removed (containers, networks, volumes)")
+    return 0
+
+
+def _env_logs(args: argparse.Namespace) -> int:
+    from .env import ComposeCli
+
+    spec = _env_spec(args)
+    sys.stdout.write(ComposeCli(cwd=spec.workdir).logs(spec.project, spec.files, services=args.service,
+                                                        tail=args.tail))
+    return 0
+
+
+def _env_prune(args: argparse.Namespace) -> int:
+    from .core.generate.compose import project_name
+    from .env import prune
+    from .env.engine import connect
+
+    removed = prune(client=connect(), project=None if args.all else args.project or project_name(Path(args.path)))
+    print("\n".join(f"removed {r}" for r in removed) or "nothing to remove")
+    return 0
+
+
+def _add_env_parsers(sub: argparse._SubParsersAction) -> None:
+    g = sub.add_parser("gen", help="generate files from the analysis")
+    gen = g.add_subparsers(dest="what", required=True)
+    gc = gen.add_parser("compose", help="write a docker compose test environment for the services the code uses")
+    gc.add_argument("path", nargs="?", default=".")
+    gc.add_argument("--output", default=COMPOSE_FILES[0], help="compose file to write, relative to PATH")
+    gc.add_argument("--image", action="append", default=[], metavar="KIND=IMAGE",
+                    help="image for a kind of service, e.g. postgres=postgres:15 (repeatable)")
+    gc.add_argument("--stub-http", action="store_true", help="add a stub server for each outside HTTP API")
+    gc.add_argument("--force", action="store_true", help="replace a generated file even if you edited it")
+    gc.add_argument("--dry-run", action="store_true", help="print the diff and write nothing")
+    gc.add_argument("--no-check", action="store_true", help="skip `docker compose config -q`")
+    gc.set_defaults(func=_gen_compose)
+
+    e = sub.add_parser("env", help="start, inspect and remove the test environment")
+    env = e.add_subparsers(dest="action", required=True)
+    actions = {
+        "up": (_env_up, "start the services and wait until they are healthy; writes .seamline/env"),
+        "status": (_env_status, "state, health, ports and uptime of each service"),
+        "down": (_env_down, "stop and remove containers, networks and volumes"),
+        "logs": (_env_logs, "the services' recent logs"),
+        "prune": (_env_prune, "remove everything Seamline left behind (by label)"),
+    }
+    for name, (func, help_text) in actions.items():
+        a = env.add_parser(name, help=help_text)
+        a.add_argument("path", nargs="?", default=".")
+        a.add_argument("-f", "--file", action="append", help="compose file(s), relative to PATH")
+        a.add_argument("-p", "--project", help="compose project name (default: seamline-<hash of PATH>)")
+        a.set_defaults(func=_env, env_func=func)
+    env.choices["up"].add_argument("--timeout", type=int, default=120, help="seconds to wait for health")
+    env.choices["up"].add_argument("--keep-on-failure", action="store_true",
+                                   help="leave the containers for inspection when a service never gets healthy")
+    env.choices["status"].add_argument("--format", choices=("table", "json"), default="table")
+    env.choices["logs"].add_argument("service", nargs="*")
+    env.choices["logs"].add_argument("--tail", type=int, default=200)
+    env.choices["prune"].add_argument("--all", action="store_true", help="every Seamline project, not just PATH's")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="seamline", description=__doc__.splitlines()[0])
     p.add_argument("-v", "--verbose", action="store_true", help="log debug output to stderr")
@@ -102,6 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("serve", help="run the language server on stdio")
     v.set_defaults(func=_serve)
+
+    _add_env_parsers(sub)
     return p
 
 

@@ -18,6 +18,13 @@ class AppContext:
     resolver: Resolver
     config: AppConfig
     findings: list[Finding] = field(default_factory=list)
+    # every app root of the workspace, and each app's non-Python project files (requirements,
+    # lock, .env, compose; see project_files.file_role), for analyses that read beyond .py files
+    app_roots: tuple[str, ...] = ()
+    other_files: dict[str, list[str]] = field(default_factory=dict)
+    # per-app results analyses share (e.g. the ORM models effects_of looks up), keyed by
+    # "<module>.<what>"; lives and dies with this context, so no module-level caches
+    memo: dict[str, object] = field(default_factory=dict, repr=False)
 
     @property
     def app_dir(self) -> Path:

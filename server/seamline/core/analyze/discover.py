@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..model import Finding
+from .project_files import file_role
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ def discover(root: Path, *, include: list[str] | None = None, exclude: list[str]
     ignore = GitIgnore()
     seen_dirs: set[tuple[int, int]] = set()
     py_files: list[tuple[Path, str]] = []
+    other_rels: list[str] = []
     marker_dirs: set[str] = set()
     exclude = list(exclude or [])
 
@@ -137,6 +139,9 @@ def discover(root: Path, *, include: list[str] | None = None, exclude: list[str]
         for name in filenames:
             frel = f"{drel}/{name}" if drel else name
             if not name.endswith(".py"):
+                if file_role(frel) and not ignore.ignored(frel, False) \
+                        and not any(fnmatch.fnmatch(frel, p) for p in exclude):
+                    other_rels.append(frel)
                 continue
             if ignore.ignored(frel, False) or any(fnmatch.fnmatch(frel, p) for p in exclude):
                 continue
@@ -150,6 +155,8 @@ def discover(root: Path, *, include: list[str] | None = None, exclude: list[str]
         module, aliases, is_pkg = module_name(root, path, app)
         out.files.append(SourceFile(path=path, rel=rel, app=app, module=module, aliases=aliases,
                                     is_package=is_pkg))
+    for rel in sorted(other_rels):
+        out.other_files.setdefault(_app_of(rel, out.app_roots), []).append(rel)
     return out
 
 

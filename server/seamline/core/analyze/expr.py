@@ -61,6 +61,9 @@ def convert(node: ast.AST | None, depth: int = 0) -> MaybeExpr:
         for v in node.values:  # type: ignore[attr-defined]
             parts.append(v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "{}")
         return ("f", "".join(parts))
+    if t is ast.Await:
+        # `await session.get(Item, 1)` is the call for every reader of facts
+        return convert(node.value, d)  # type: ignore[attr-defined]
     if t is ast.Starred:
         return ("x", "Starred")
     if t is ast.UnaryOp and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):  # type: ignore[attr-defined]

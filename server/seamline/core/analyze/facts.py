@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from .expr import Expr, MaybeExpr, convert, dotted, string
 
-FACTS_VERSION = 3  # bump when the shape below changes; old cache entries are then ignored
+FACTS_VERSION = 6  # bump when the shape below changes; old cache entries are then ignored
 
 
 @dataclass(slots=True)
@@ -33,6 +33,8 @@ class FunctionFacts:
     imports: tuple = ()  # (alias, absolute dotted target) for imports inside the body
     raises: tuple = ()  # Expr of each `raise X(...)`
     returns_values: tuple = ()  # Expr of each `return X` (bounded)
+    method_checks: tuple = ()  # strings compared with `<x>.method` (`request.method == "POST"`)
+    item_assigns: tuple = ()  # (base dotted, key Expr, value Expr, line) for `session["k"] = v`
 
 
 @dataclass(slots=True)
@@ -62,6 +64,9 @@ class ModuleFacts:
     env_reads: tuple = ()  # (name, line, default Expr|None)
     urls: tuple = ()  # (string, line) for string constants that contain "://"
     lines: int = 0
+    # defs nested in function bodies (app factories, decorator wrappers), qualname
+    # "outer.<locals>.inner" as Python spells it; kept apart so `functions` stays top-level/methods
+    local_functions: tuple = ()
     # derived lookups, rebuilt on load (not cached)
     _functions: dict = field(default_factory=dict, repr=False)
     _classes: dict = field(default_factory=dict, repr=False)
@@ -70,6 +75,7 @@ class ModuleFacts:
 
     def __post_init__(self) -> None:
         self._functions = {f.qualname: f for f in self.functions}
+        self._functions.update((f.qualname, f) for f in self.local_functions)
         self._classes = {c.qualname: c for c in self.classes}
         self._assigns = {}
         for name, value, line in self.assigns:
@@ -99,23 +105,26 @@ class ModuleFacts:
             tuple(_fn_tuple(f) for f in self.functions),
             tuple(_cls_tuple(c) for c in self.classes),
             self.env_reads, self.urls, self.lines,
+            tuple(_fn_tuple(f) for f in self.local_functions),
         )
 
     @classmethod
     def from_tuple(cls, t: tuple) -> "ModuleFacts | None":
         if not t or t[0] != FACTS_VERSION:
             return None
-        (_, module, path, is_pkg, imports, assigns, calls, fns, classes, env_reads, urls, lines) = t
+        (_, module, path, is_pkg, imports, assigns, calls, fns, classes, env_reads, urls, lines, local_fns) = t
         return cls(
             module=module, path=path, is_package=is_pkg, imports=imports, assigns=assigns, calls=calls,
             functions=tuple(FunctionFacts(*f) for f in fns), classes=tuple(ClassFacts(*c) for c in classes),
             env_reads=env_reads, urls=urls, lines=lines,
+            local_functions=tuple(FunctionFacts(*f) for f in local_fns),
         )
 
 
 def _fn_tuple(f: FunctionFacts) -> tuple:
     return (f.qualname, f.line, f.col, f.end_line, f.end_col, f.is_async, f.decorators, f.decorator_lines,
-            f.params, f.returns, f.calls, f.assigns, f.imports, f.raises, f.returns_values)
+            f.params, f.returns, f.calls, f.assigns, f.imports, f.raises, f.returns_values, f.method_checks,
+            f.item_assigns)
 
 
 def _cls_tuple(c: ClassFacts) -> tuple:
@@ -172,6 +181,9 @@ class _Extractor:
         self.assigns: list[tuple] = []
         self.calls: list[Expr] = []
         self.functions: list[FunctionFacts] = []
+        self.local_functions: list[FunctionFacts] = []
+        self._nested: list = []  # defs met while walking the current function body
+        self._items: list = []  # `x["k"] = v` met while walking the current function body
         self.classes: list[ClassFacts] = []
         self.env_reads: list[tuple] = []
         self.urls: list[tuple] = []
@@ -267,7 +279,7 @@ class _Extractor:
                 if name:
                     self.env_reads.append((name, sub.lineno, None))  # type: ignore[attr-defined]
 
-    def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, prefix: str) -> None:
+    def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, prefix: str, out: list | None = None) -> None:
         qual = f"{prefix}{node.name}"
         a = node.args
         params: list[tuple] = []
@@ -286,9 +298,13 @@ class _Extractor:
         imports: list[tuple] = []
         raises: list[Expr] = []
         returns: list[Expr] = []
-        self._body(node.body, calls, assigns, imports, raises, returns)
+        checks: list[str] = []
+        saved, self._nested, self._items = (self._nested, self._items), [], []
+        self._body(node.body, calls, assigns, imports, raises, returns, checks)
+        nested, items = self._nested, self._items
+        self._nested, self._items = saved
         end_line = node.end_lineno or node.lineno
-        self.functions.append(FunctionFacts(
+        (self.functions if out is None else out).append(FunctionFacts(
             qualname=qual,
             line=node.lineno,
             col=self.cols.col(node.lineno, node.col_offset),
@@ -304,17 +320,24 @@ class _Extractor:
             imports=tuple(imports),
             raises=tuple(raises),
             returns_values=tuple(returns[:8]),
+            method_checks=tuple(dict.fromkeys(checks)),
+            item_assigns=tuple(items),
         ))
+        for inner in nested:
+            self.function(inner, f"{qual}.<locals>.", self.local_functions)
 
     def _body(self, body: list[ast.stmt], calls: list, assigns: list, imports: list, raises: list,
-              returns: list) -> None:
+              returns: list, checks: list) -> None:
         # Iterative walk that stops at nested defs/classes/lambdas: their calls are not this
         # function's calls (they may never run).
         stack: list[ast.AST] = list(reversed(body))
         while stack:
             node = stack.pop()
             t = type(node)
-            if t is ast.FunctionDef or t is ast.AsyncFunctionDef or t is ast.ClassDef or t is ast.Lambda:
+            if t is ast.FunctionDef or t is ast.AsyncFunctionDef:
+                self._nested.append(node)  # extracted on its own, after this body
+                continue
+            if t is ast.ClassDef or t is ast.Lambda:
                 continue
             if t is ast.Call:
                 calls.append(convert(node))
@@ -322,6 +345,10 @@ class _Extractor:
                 value = convert(node.value)  # type: ignore[attr-defined]
                 for target in node.targets:  # type: ignore[attr-defined]
                     self._assign_target(target, value, node.lineno, assigns)  # type: ignore[attr-defined]
+                    if type(target) is ast.Subscript:
+                        base = dotted(convert(target.value))  # type: ignore[attr-defined]
+                        if base:
+                            self._items.append((base, convert(target.slice), value, node.lineno))  # type: ignore[attr-defined]
             elif t is ast.AnnAssign and node.value is not None:  # type: ignore[attr-defined]
                 self._assign_target(node.target, convert(node.value), node.lineno, assigns)  # type: ignore[attr-defined]
             elif t is ast.AugAssign:
@@ -335,6 +362,8 @@ class _Extractor:
                 returns.append(convert(node.value))  # type: ignore[attr-defined]
             elif t is ast.Constant or t is ast.Subscript:
                 self._env_or_url(node)
+            elif t is ast.Compare:
+                _method_check(node, checks)  # type: ignore[arg-type]
             elif t is ast.withitem and node.optional_vars is not None:  # type: ignore[attr-defined]
                 # `with Session(engine) as session:` binds a local like an assignment
                 self._assign_target(node.optional_vars, convert(node.context_expr),  # type: ignore[attr-defined]
@@ -378,11 +407,23 @@ class _Extractor:
         ))
 
 
+def _method_check(node: ast.Compare, out: list) -> None:
+    """`request.method == "POST"` / `request.method in ("PUT", "PATCH")`: which HTTP methods a
+    plain Django view handles is only visible in such comparisons."""
+    sides = [node.left, *node.comparators]
+    if not any(isinstance(s, ast.Attribute) and s.attr == "method" for s in sides):
+        return
+    for s in sides:
+        elts = s.elts if isinstance(s, (ast.Tuple, ast.List, ast.Set)) else [s]
+        out.extend(e.value for e in elts if isinstance(e, ast.Constant) and isinstance(e.value, str))
+
+
 def extract(tree: ast.Module, *, module: str, path: str, is_package: bool, source: str) -> ModuleFacts:
     ex = _Extractor(module, path, is_package, source)
     ex.module_body(tree.body)
     return ModuleFacts(
         module=module, path=path, is_package=is_package, imports=tuple(ex.imports), assigns=tuple(ex.assigns),
         calls=tuple(ex.calls), functions=tuple(ex.functions), classes=tuple(ex.classes),
+        local_functions=tuple(ex.local_functions),
         env_reads=tuple(ex.env_reads), urls=tuple(ex.urls), lines=source.count("\n") + 1,
     )

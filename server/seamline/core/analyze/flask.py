@@ -1,9 +1,203 @@
-"""flask linker (being written)."""
+"""Flask linker: endpoints, auth, params and token sources of a Flask app, from facts alone.
+
+`flask_graph` finds the apps (module-level or built in a factory), blueprints and Apis and what
+is registered on what; this module walks that graph from each app, composing prefixes and
+endpoint names the way Flask does, and turns each route into `Endpoint`s.
+"""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
+
+from ..model import AuthRequirement, Endpoint, Span, TokenSource
+from . import orm
 from .context import AppContext, LinkResult
+from .expr import Expr, arg, call_func, call_kwargs, const, dotted, string
+from .facts import FunctionFacts, ModuleFacts
+from .flask_auth import AuthReader, issued_scheme, token_functions
+from .flask_graph import FlaskGraph, GraphBuilder, Route
+from .flask_request import compose_prefix, join_rule, openapi_path, path_params, request_params
+from .flask_views import DROPPED_METHODS, class_decorators, view_kind, view_methods
+
+log = logging.getLogger(__name__)
+
+_BODY_LOCATIONS = frozenset({"body", "form", "file"})
+_SMOREST_BLUEPRINTS = frozenset({"flask_smorest.Blueprint"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Mount:
+    """Where a route ends up: the composed blueprint prefix and endpoint-name parts."""
+
+    prefix: str | None
+    names: tuple[str, ...]
 
 
 def analyze(ctx: AppContext) -> LinkResult:
-    return LinkResult()
+    builder = GraphBuilder(ctx)
+    graph = builder.build()
+    linker = _Linker(ctx, graph, builder)
+    counts = {key: linker.walk(key, _Mount(prefix=None, names=()), (key,))
+              for key, obj in graph.objects.items() if obj.kind == "app"}
+    linker.report_unregistered()
+    return LinkResult(endpoints=linker.endpoints, token_sources=linker.token_sources(), entry=_entry(graph, counts))
+
+
+def _entry(graph: FlaskGraph, counts: dict[str, int]) -> str | None:
+    """"module:app" or "module:create_app" of the app with most endpoints (first wins a tie)."""
+    if not counts:
+        return None
+    best = max(counts, key=lambda k: counts[k])
+    obj = graph.objects[best]
+    if obj.scope is None:
+        return f"{obj.module.module}:{obj.var}"
+    return f"{obj.module.module}:{obj.scope.qualname.split('.<locals>.')[0]}"
+
+
+class _Linker:
+    def __init__(self, ctx: AppContext, graph: FlaskGraph, builder: GraphBuilder) -> None:
+        self.ctx = ctx
+        self.resolver = ctx.resolver
+        self.graph = graph
+        self.builder = builder
+        self.routes = graph.routes_of()
+        self.children = graph.children_of()
+        self.auth = AuthReader(ctx)
+        self.reached: set[str] = set()
+        self.endpoints: list[Endpoint] = []
+        self._seen: set[tuple[str, str, str]] = set()
+        self._views: dict[str, tuple[ModuleFacts, FunctionFacts]] = {}  # handler -> where it is defined
+
+    # ---- graph walk ------------------------------------------------------------------------------
+    def walk(self, key: str, mount: _Mount, trail: tuple[str, ...]) -> int:
+        """Emit the routes of `key` and everything registered under it; returns the count."""
+        self.reached.add(key)
+        before = len(self.endpoints)
+        for route in self.routes.get(key, ()):
+            self.builder.guard(route.module, route.line, self._emit, route, mount)
+        for reg in self.children.get(key, ()):
+            if reg.child in trail:
+                self.ctx.finding("blueprint-cycle", "A blueprint is registered inside itself; not followed.",
+                                 file=reg.file, line=reg.line)
+                continue
+            child = self.graph.objects[reg.child]
+            if child.kind == "api":  # an Api adds routes to its owner; no name or prefix of its own
+                self.walk(child.key, mount, (*trail, child.key))
+                continue
+            own = reg.url_prefix if reg.has_prefix else child.url_prefix
+            self.walk(child.key, _Mount(prefix=compose_prefix(mount.prefix, own),
+                                        names=(*mount.names, reg.name or child.name)), (*trail, child.key))
+        return len(self.endpoints) - before
+
+    def report_unregistered(self) -> None:
+        """Blueprints no app registers still have routes; report them under their own prefix."""
+        nested = {reg.child for reg in self.graph.registrations}
+        for key, obj in self.graph.objects.items():
+            if key in self.reached or key in nested or obj.kind == "app":
+                continue
+            what = f"Blueprint {obj.name!r}" if obj.kind == "blueprint" else f"Api {obj.var!r}"
+            self.ctx.finding("unregistered-blueprint", f"{what} is never registered on an app that Seamline "
+                             "can see; its routes are reported under its own prefix.", file=obj.module.path,
+                             line=obj.line, severity="info")
+            names = (obj.name,) if obj.kind == "blueprint" else ()
+            self.walk(key, _Mount(prefix=obj.url_prefix, names=names), (key,))
+
+    # ---- routes -> endpoints -------------------------------------------------------------------
+    def _emit(self, route: Route, mount: _Mount) -> None:
+        rule = join_rule(mount.prefix, route.rule)
+        if route.target.kind == "function":
+            fn = route.target.facts
+            module = self.resolver.module(route.target.module)
+            name = route.endpoint or fn.qualname.rsplit(".", 1)[-1]
+            auth = self.auth.requirements(module, list(route.decorators), route.scope)
+            for method in route.methods or ("GET",):
+                if method not in DROPPED_METHODS:
+                    self._add(method, rule, route, route.target.fqn, module, fn, mount, name, auth,
+                              list(route.decorators))
+            return
+        self._emit_class(route, mount, rule)
+
+    def _emit_class(self, route: Route, mount: _Mount, rule: str) -> None:
+        sym = route.target
+        kind = view_kind(self.resolver, sym)
+        if kind is None:
+            self.ctx.finding("unresolved-view", f"{sym.fqn} is registered as a view but does not derive from a "
+                             "Flask view class Seamline knows; not reported.", file=route.module.path, line=route.line)
+            return
+        short = sym.name.rsplit(".", 1)[-1]
+        name = route.endpoint or route.view_name or (short.lower() if kind == "resource" else short)
+        cls_module = self.resolver.module(sym.module)
+        for vm in view_methods(self.resolver, sym, kind, route.methods):
+            decorators = [(d, line) for d, line in zip(vm.fn.decorators, vm.fn.decorator_lines)]
+            auth = self.auth.requirements(vm.module, decorators, None)
+            cls_decs = [(d, sym.facts.line) for d in class_decorators(self.resolver, sym, vm.method)]
+            auth += self.auth.requirements(cls_module, cls_decs, None)
+            auth += self.auth.requirements(route.module, list(route.decorators), route.scope)
+            self._add(vm.method, rule, route, vm.handler, vm.module, vm.fn, mount, name, auth, decorators)
+
+    def _add(self, method: str, rule: str, route: Route, handler: str, module: ModuleFacts, fn: FunctionFacts,
+             mount: _Mount, name: str, auth: list[AuthRequirement], decorators: list[tuple[Expr, int]]) -> None:
+        path = openapi_path(rule)
+        key = (method, path, handler)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        params = {(p.name, p.location): p for p in path_params(rule)}
+        for p in request_params(self.resolver, module, fn):
+            if method == "GET" and p.location in _BODY_LOCATIONS:
+                continue  # a view serving GET and POST reads its form under `if request.method == "POST"`
+            params.setdefault((p.name, p.location), p)
+        schemas = self._smorest(module, decorators, fn)
+        self._views[handler] = (module, fn)
+        self.endpoints.append(Endpoint(
+            method=method, path=path, framework="flask", handler=handler, file=module.path, line=fn.line,
+            app=self.ctx.app, span=Span(line=fn.line, col=fn.col, end_line=fn.end_line, end_col=fn.end_col),
+            name=".".join((*mount.names, name)), params=tuple(params.values()),
+            request_schema=schemas.get("request"), response_schema=schemas.get("response"),
+            status_code=schemas.get("status"), auth=tuple(dict.fromkeys(auth)),
+            effects=tuple(orm.effects_of(self.ctx, module, fn)), decorator_lines=(route.line,),
+        ))
+
+    def _smorest(self, module: ModuleFacts, decorators: list[tuple[Expr, int]], fn: FunctionFacts) -> dict:
+        """flask-smorest `@blp.arguments(Schema)` / `@blp.response(200, Schema)`."""
+        out: dict = {}
+        for dec, _line in decorators:
+            func = call_func(dec)
+            if not func or func[0] != "a" or func[2] not in ("arguments", "response"):
+                continue
+            owners = self.builder.keys_of(module, func[1], None)
+            if not any(self.graph.objects[k].cls in _SMOREST_BLUEPRINTS for k in owners):
+                continue
+            if func[2] == "arguments":
+                location = string(call_kwargs(dec).get("location")) or "json"
+                if location in ("json", "form"):
+                    out["request"] = self._schema_name(module, arg(dec, 0, "schema"))
+            else:
+                status = const(arg(dec, 0, "status_code"))
+                out["status"] = status if isinstance(status, int) else None
+                out["response"] = self._schema_name(module, arg(dec, 1, "schema"))
+        return out
+
+    def _schema_name(self, module: ModuleFacts, e: Expr | None) -> str | None:
+        if e and e[0] == "c":  # `PetSchema(many=True)`
+            e = call_func(e)
+        return self.resolver.qualname(module.module, e) if dotted(e) else None
+
+    # ---- credentials -----------------------------------------------------------------------------
+    def token_sources(self) -> list[TokenSource]:
+        makers = token_functions(self.ctx)
+        out = list(makers.values())
+        by_handler: dict[str, list[Endpoint]] = {}
+        for ep in self.endpoints:
+            by_handler.setdefault(ep.handler, []).append(ep)
+        for handler, eps in by_handler.items():
+            module, fn = self._views[handler]
+            scheme = issued_scheme(self.resolver, module, fn, makers)
+            if scheme is None:
+                continue
+            ep = next((e for e in eps if e.method == "POST"), eps[0])
+            out.append(TokenSource(kind="endpoint", name=ep.key, scheme=scheme, file=ep.file, line=ep.line,
+                                   app=self.ctx.app))
+        return out
+

@@ -58,7 +58,7 @@ def scan(root: str | Path, *, index: Index | None = None, config: AppConfig | No
         app_dir = root_path if app == "." else root_path / app
         app_config = load_config(app_dir, root_config) if app != "." else root_config
         ctx = AppContext(root=root_path, app=app, resolver=Resolver(by_app.get(app, []), aliases.get(app)),
-                         config=app_config)
+                         config=app_config, app_roots=tuple(found.app_roots), other_files=found.other_files)
         frameworks: list[str] = []
         entry = None
         for name, prefixes, linker in LINKERS:
