@@ -30,6 +30,7 @@ def test_snippets_endpoints(snippets):
         ("GET", "/", "rest_framework.routers.APIRootView"),
         ("GET", "/api-auth/login/", "django.contrib.auth.views.LoginView"),
         ("POST", "/api-auth/login/", "django.contrib.auth.views.LoginView"),
+        ("PUT", "/api-auth/login/", "django.contrib.auth.views.LoginView"),  # ProcessFormView.put
         ("POST", "/api-auth/logout/", "django.contrib.auth.views.LogoutView"),
         ("GET", "/snippets/", "snippets.views.SnippetViewSet.list"),
         ("POST", "/snippets/", "snippets.views.SnippetViewSet.create"),
@@ -114,12 +115,14 @@ def test_mixed_endpoints(mixed):
         ("GET", "/blog/", "blog.views.PostListView.get", "django"),
         ("GET", "/blog/new/", "blog.views.PostCreateView.get", "django"),
         ("POST", "/blog/new/", "blog.views.PostCreateView.post", "django"),
+        ("PUT", "/blog/new/", "blog.views.PostCreateView.put", "django"),
         ("GET", "/blog/ping/", "blog.views.PingView.get", "django"),
         ("POST", "/blog/ping/", "blog.views.PingView.post", "django"),
         ("POST", "/blog/purge/", "blog.views.purge", "django"),
         ("GET", "/blog/{slug}/", "blog.views.PostDetailView.get", "django"),
         ("GET", "/blog/{slug}/comment/", "blog.views.comment", "django"),
         ("POST", "/blog/{slug}/comment/", "blog.views.comment", "django"),
+        ("DELETE", "/blog/{slug}/delete/", "blog.views.PostDeleteView.delete", "django"),
         ("GET", "/blog/{slug}/delete/", "blog.views.PostDeleteView.get", "django"),
         ("POST", "/blog/{slug}/delete/", "blog.views.PostDeleteView.post", "django"),
     ]

@@ -27,3 +27,31 @@ def test_jedi_gives_nothing_for_unknowable_names_and_unreadable_files(tmp_path: 
     assert infer.infer(f, 2, "x") == ()
     assert infer.infer(tmp_path / "missing.py", 1, "x") == ()
     assert infer.infer(f, 99, "x") == ()
+
+
+def test_scan_uses_jedi_when_the_facts_cannot_type_a_deleted_object(tmp_path: Path):
+    """`obj` comes from a registry lookup the fact resolver doesn't follow; jedi settles it,
+    so the handler gets a delete effect instead of an `orm-effect-unresolved` finding."""
+    from seamline.core.analyze.scan import scan
+
+    (tmp_path / "requirements.txt").write_text("fastapi\nsqlalchemy\n")
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "__init__.py").write_text("")
+    (app / "models.py").write_text(
+        "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n\n"
+        "class Base(DeclarativeBase):\n    pass\n\n"
+        "class Item(Base):\n    __tablename__ = 'items'\n    id: Mapped[int] = mapped_column(primary_key=True)\n")
+    (app / "repo.py").write_text(
+        "from app import models\n\nREGISTRY = {'item': models.Item}\n\n"
+        "def load(kind, key, db):\n    return db.get(REGISTRY[kind], key)\n")
+    (app / "main.py").write_text(
+        "from fastapi import FastAPI\nfrom app.repo import load\n\napp = FastAPI()\n\n"
+        "@app.delete('/items/{item_id}')\ndef delete_item(item_id: int, db=None):\n"
+        "    obj: 'models.Item' = load('item', item_id, db)\n    db.delete(obj)\n    db.commit()\n")
+    (app / "main.py").write_text((app / "main.py").read_text().replace(
+        "from app.repo import load\n", "from app import models\nfrom app.repo import load\n"))
+    project = scan(tmp_path)
+    [ep] = project.endpoints
+    assert ("app.models.Item", "delete") in {(e.model, e.action) for e in ep.effects}, project.findings
+    assert not [f for f in project.findings if f.code == "orm-effect-unresolved"]

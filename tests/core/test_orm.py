@@ -789,8 +789,18 @@ def test_drf_serializer_save_and_viewset_hooks(tmp_path):
                     model = Snippet
                     fields = ["id", "code"]
         """,
+        "snippets/forms.py": """
+            from django import forms
+            from .models import Snippet
+
+            class SnippetForm(forms.ModelForm):
+                class Meta:
+                    model = Snippet
+                    fields = ["code"]
+        """,
         "snippets/views.py": """
             from rest_framework import generics, viewsets
+            from .forms import SnippetForm
             from rest_framework.decorators import api_view
             from .models import Snippet
             from .serializers import SnippetSerializer
@@ -807,6 +817,13 @@ def test_drf_serializer_save_and_viewset_hooks(tmp_path):
                 serializer = SnippetSerializer(snippet, data=request.data)
                 if serializer.is_valid():
                     serializer.save()
+
+            def form_view(request, pk):
+                form = SnippetForm(request.POST)
+                if form.is_valid():
+                    form.save()
+                edit = SnippetForm(request.POST, instance=Snippet.objects.get(pk=pk))
+                edit.save()
 
             class SnippetViewSet(viewsets.ModelViewSet):
                 queryset = Snippet.objects.all()
@@ -828,6 +845,7 @@ def test_drf_serializer_save_and_viewset_hooks(tmp_path):
     assert effects(ctx, "snippets.views", "snippet_list") == [(s, "create")]
     assert sorted(effects(ctx, "snippets.views", "snippet_detail")) == [(s, "read"), (s, "update")]
     assert effects(ctx, "snippets.views", "SnippetViewSet.perform_create") == [(s, "create")]
+    assert sorted(effects(ctx, "snippets.views", "form_view")) == [(s, "create"), (s, "read"), (s, "update")]
     assert sorted(effects(ctx, "snippets.views", "SnippetViewSet.destroy")) == [(s, "delete"), (s, "read")]
     assert sorted(effects(ctx, "snippets.views", "SnippetViewSet.partial")) == [(s, "read"), (s, "update")]
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from ..config import AppConfig
 from ..model import Endpoint, Finding, OrmModel, Schema, TokenSource
 from .facts import ModuleFacts
+from .jedi_infer import JediInfer
 from .resolve import Resolver
 
 
@@ -25,6 +26,14 @@ class AppContext:
     # per-app results analyses share (e.g. the ORM models effects_of looks up), keyed by
     # "<module>.<what>"; lives and dies with this context, so no module-level caches
     memo: dict[str, object] = field(default_factory=dict, repr=False)
+
+    def jedi(self) -> JediInfer:
+        """The app's jedi helper, created on first use (most scans never need it)."""
+        found = self.memo.get("jedi")
+        if not isinstance(found, JediInfer):
+            found = JediInfer(self.app_dir)
+            self.memo["jedi"] = found
+        return found
 
     @property
     def app_dir(self) -> Path:

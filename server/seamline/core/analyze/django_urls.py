@@ -39,9 +39,9 @@ _CONVERTER_TYPES = {"int": "int", "uuid": "uuid"}
 # Well-known urlconfs from installed packages that users include; their routes are part of
 # the app's HTTP surface: (route, method(s), dotted view).
 KNOWN_URLCONFS = {
-    "rest_framework.urls": (("login/", ("GET", "POST"), "django.contrib.auth.views.LoginView"),
+    "rest_framework.urls": (("login/", ("GET", "POST", "PUT"), "django.contrib.auth.views.LoginView"),
                             ("logout/", ("POST",), "django.contrib.auth.views.LogoutView")),
-    "django.contrib.auth.urls": (("login/", ("GET", "POST"), "django.contrib.auth.views.LoginView"),
+    "django.contrib.auth.urls": (("login/", ("GET", "POST", "PUT"), "django.contrib.auth.views.LoginView"),
                                  ("logout/", ("POST",), "django.contrib.auth.views.LogoutView")),
 }
 

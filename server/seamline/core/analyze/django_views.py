@@ -42,13 +42,17 @@ GENERIC_METHODS = {
     "UpdateAPIView": ("PUT", "PATCH"), "DestroyAPIView": ("DELETE",),
     "ObtainAuthToken": ("POST",), "TokenObtainPairView": ("POST",), "TokenRefreshView": ("POST",),
     "TokenVerifyView": ("POST",), "TokenObtainSlidingView": ("POST",), "TokenBlacklistView": ("POST",),
+    # drf-spectacular's schema and docs pages
+    "SpectacularAPIView": ("GET",), "SpectacularJSONAPIView": ("GET",), "SpectacularYAMLAPIView": ("GET",),
+    "SpectacularSwaggerView": ("GET",), "SpectacularSwaggerSplitView": ("GET",), "SpectacularRedocView": ("GET",),
     # Django generic CBVs
     "TemplateView": ("GET",), "RedirectView": ("GET",), "ListView": ("GET",), "DetailView": ("GET",),
-    "CreateView": ("GET", "POST"), "UpdateView": ("GET", "POST"), "DeleteView": ("GET", "POST"),
-    "FormView": ("GET", "POST"), "ArchiveIndexView": ("GET",), "YearArchiveView": ("GET",),
+    # form views: ProcessFormView.put() delegates to post(); DeletionMixin adds delete()
+    "CreateView": ("GET", "POST", "PUT"), "UpdateView": ("GET", "POST", "PUT"),
+    "DeleteView": ("GET", "POST", "DELETE"), "FormView": ("GET", "POST", "PUT"), "ArchiveIndexView": ("GET",), "YearArchiveView": ("GET",),
     "MonthArchiveView": ("GET",), "DayArchiveView": ("GET",), "DateDetailView": ("GET",),
-    "LoginView": ("GET", "POST"), "LogoutView": ("POST",), "PasswordChangeView": ("GET", "POST"),
-    "PasswordResetView": ("GET", "POST"),
+    "LoginView": ("GET", "POST", "PUT"), "LogoutView": ("POST",), "PasswordChangeView": ("GET", "POST", "PUT"),
+    "PasswordResetView": ("GET", "POST", "PUT"),
 }
 # what a generic view method does to its model, by class name then method
 GENERIC_EFFECTS = {"CreateView": {"POST": "create"}, "UpdateView": {"GET": "read", "POST": "update"},

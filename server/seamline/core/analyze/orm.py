@@ -86,6 +86,7 @@ _CREATE = frozenset({"create", "get_or_create", "bulk_create", "create_user", "c
 _UPDATE = frozenset({"update", "bulk_update", "sqlmodel_update"})
 _WRITES = frozenset({"add", "add_all", "merge", "bulk_save_objects"})
 _FLUSHES = frozenset({"commit", "flush", "add", "add_all", "merge", "save"})
+_MODEL_FORMS = frozenset({"django.forms.ModelForm", "django.forms.models.ModelForm"})
 _VIEW_GETTERS = frozenset({"get_object", "get_queryset"})
 
 
@@ -883,17 +884,21 @@ class _Frame:
         return None
 
     def serializer_save(self, name: str) -> tuple[str, str] | None:
-        """`serializer.save()`: (model, action) when `serializer` is a ModelSerializer."""
+        """`serializer.save()` / `form.save()`: (model, action) for a ModelSerializer or ModelForm."""
         value = self.env.get(name)
         ctx = self.finder.ctx
         if is_call(value):
             func = call_func(value)
+            model_form = False
             if dotted(func) == "self.get_serializer" and self.cls is not None:
                 sym = view_serializer(ctx, self.cls)
             else:
                 sym = self.resolve(func)
-                sym = sym if is_serializer(ctx, sym) else None
-            action = "update" if call_args(value) or "instance" in call_kwargs(value) else "create"
+                model_form = sym is not None and sym.kind == "class" and self.r.inherits(sym, _MODEL_FORMS)
+                sym = sym if is_serializer(ctx, sym) or model_form else None
+            # a serializer takes the instance first; a ModelForm takes data first and instance= by name
+            positional = bool(call_args(value)) and not model_form
+            action = "update" if positional or "instance" in call_kwargs(value) else "create"
         elif name in self.params and self.cls is not None and self.fn is not None:
             sym = view_serializer(ctx, self.cls)  # perform_create(self, serializer)
             verb = self.fn.qualname.rsplit(".", 1)[-1]
@@ -945,7 +950,7 @@ class _Frame:
         args = [a for first in call_args(call)[:1] for a in (items(first) or (first,))]
         out = []
         for a in args:
-            held = self.instance(a)
+            held = self.instance(a) or self.jedi_instance(a, line)
             if held is None:
                 receiver = dotted(call_func(call)[1]) or ""  # type: ignore[index]
                 if "session" in receiver.rsplit(".", 1)[-1] or receiver == "db":
@@ -958,6 +963,18 @@ class _Frame:
             else:
                 out.extend((held[0], action, line) for action in _write_actions(held[1]))
         return out
+
+    def jedi_instance(self, e: MaybeExpr, line: int) -> tuple[str, str] | None:
+        """Last resort for `session.delete(obj)` when the facts can't type `obj` (its value came
+        through code the resolver doesn't follow): ask jedi, and accept only a known model."""
+        name = e[1] if e and e[0] == "n" else None
+        if name is None:
+            return None
+        models = _index(self.finder.ctx).models
+        for inferred in self.finder.ctx.jedi().infer(self.finder.ctx.root / self.module.path, line, name):
+            if inferred.full_name in models:
+                return (inferred.full_name, "loaded")
+        return None
 
     # following calls ---------------------------------------------------------------------------
     def callee(self, call: Expr) -> _Frame | None:
