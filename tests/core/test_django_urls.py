@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 from seamline.core.analyze.django_urls import path_template, regex_template
 from seamline.core.analyze.scan import scan
 
+from workspace import write_packages
+
 
 def _project(tmp_path, files: dict[str, str]):
-    (tmp_path / "requirements.txt").write_text("Django\ndjangorestframework\n")
-    for rel, text in files.items():
-        p = tmp_path / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(textwrap.dedent(text))
-        for parent in p.relative_to(tmp_path).parents:
-            if str(parent) != ".":
-                (tmp_path / parent / "__init__.py").touch()
-    return scan(tmp_path)
+    return scan(write_packages(tmp_path, files, requirements="Django\ndjangorestframework\n"))
 
 
 def _keys(project):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -14,17 +13,12 @@ from seamline.core.analyze.resolve import Resolver
 from seamline.core.config import AppConfig
 from seamline.core.model import SchemaField
 
+from workspace import write_packages
+
 
 def make_ctx(root: Path, files: dict[str, str]) -> AppContext:
     """Write a project (packages get their __init__.py) and build the AppContext scan would."""
-    (root / "requirements.txt").write_text("")
-    for rel, source in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(source))
-        for parent in path.relative_to(root).parents:
-            if str(parent) != ".":
-                (root / parent / "__init__.py").touch()
+    write_packages(root, files)
     found = discover(root)
     results = Index().load(found.files)
     facts = [r.facts for r in results.values() if r.facts is not None]
