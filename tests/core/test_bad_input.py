@@ -135,3 +135,30 @@ def test_non_ascii_columns_are_code_points(tmp_path):
     [fn] = facts.functions
     assert (fn.line, fn.col) == (4, 4)
     assert fn.end_col == len("    def é(): pass")  # code points, not UTF-8 bytes
+
+
+def test_unchanged_apps_skip_linking_and_a_change_relinks_only_its_app(tmp_path):
+    from seamline.core.analyze.index import Index
+
+    for name in ("svc_a", "svc_b"):
+        app = tmp_path / name
+        app.mkdir()
+        (app / "requirements.txt").write_text("fastapi\n")
+        (app / "main.py").write_text(
+            "from fastapi import FastAPI\napp = FastAPI()\n\n@app.get('/ping')\ndef ping():\n    return 1\n")
+    cache = tmp_path / "cache"
+    first = Index(cache_dir=cache)
+    assert len(scan(tmp_path, index=first).endpoints) == 2
+    assert first.linked == 3  # the root plus two apps
+    warm = Index(cache_dir=cache)
+    project = scan(tmp_path, index=warm)
+    assert (warm.parsed, warm.linked) == (0, 0)
+    assert sorted(e.app for e in project.endpoints) == ["svc_a", "svc_b"]
+    (tmp_path / "svc_b" / "main.py").write_text(
+        "from fastapi import FastAPI\napp = FastAPI()\n\n@app.post('/pong')\ndef pong():\n    return 1\n")
+    project = scan(tmp_path, index=warm)
+    assert (warm.parsed, warm.linked) == (1, 1)
+    assert sorted(e.key for e in project.endpoints) == ["GET /ping", "POST /pong"]
+    (tmp_path / "svc_a" / "requirements.txt").write_text("fastapi\nredis\n")  # non-Python input too
+    project = scan(tmp_path, index=warm)
+    assert warm.linked >= 1 and "redis" in {s.kind for s in project.services}

@@ -55,3 +55,15 @@ def test_scan_uses_jedi_when_the_facts_cannot_type_a_deleted_object(tmp_path: Pa
     [ep] = project.endpoints
     assert ("app.models.Item", "delete") in {(e.model, e.action) for e in ep.effects}, project.findings
     assert not [f for f in project.findings if f.code == "orm-effect-unresolved"]
+
+
+def test_jedi_stops_asking_once_the_round_budget_is_spent(tmp_path: Path):
+    f = tmp_path / "m.py"
+    f.write_text("class A:\n    pass\n\ndef view():\n    a = A()\n    b = A()\n    return a, b\n")
+    infer = JediInfer(tmp_path, budget_s=0.0)
+    assert infer.infer(f, 5, "a") == ()
+    assert (infer.calls, infer.skipped) == (0, 1)
+    infer.budget_s = 60.0
+    infer.begin_round()
+    assert infer.infer(f, 6, "b")[0].name == "A"
+    assert infer.calls == 1

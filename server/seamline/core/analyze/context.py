@@ -26,13 +26,18 @@ class AppContext:
     # per-app results analyses share (e.g. the ORM models effects_of looks up), keyed by
     # "<module>.<what>"; lives and dies with this context, so no module-level caches
     memo: dict[str, object] = field(default_factory=dict, repr=False)
+    # state that outlives one scan, owned by the Index (jedi's answers, keyed by file content)
+    lasting: dict[str, object] = field(default_factory=dict, repr=False)
 
     def jedi(self) -> JediInfer:
         """The app's jedi helper, created on first use (most scans never need it)."""
-        found = self.memo.get("jedi")
+        found = self.lasting.get("jedi")
         if not isinstance(found, JediInfer):
             found = JediInfer(self.app_dir)
-            self.memo["jedi"] = found
+            self.lasting["jedi"] = found
+        if not self.memo.get("jedi-round"):
+            found.begin_round()
+            self.memo["jedi-round"] = True
         return found
 
     @property

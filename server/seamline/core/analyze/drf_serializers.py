@@ -11,7 +11,7 @@ import logging
 
 from ..model import Schema, SchemaField
 from .context import AppContext
-from .expr import Expr, MaybeExpr, call_func, call_kwargs, const, is_call, items, render, string, strings
+from .expr import Expr, MaybeExpr, call_func, call_kwargs, const, dotted, is_call, items, render, string, strings
 from .facts import ClassFacts, FunctionFacts
 from .resolve import Symbol
 
@@ -107,8 +107,22 @@ def serializer_schemas(ctx: AppContext, sym: Symbol, out: dict[str, Schema]) -> 
 def _meta_value(ctx: AppContext, module: str, meta: ClassFacts, attr: str) -> Symbol | None:
     for name, _ann, value, _line in meta.attrs:
         if name == attr:
-            return ctx.resolver.resolve_expr(module, value)
+            sym = ctx.resolver.resolve_expr(module, value)
+            return _user_model(ctx, sym) or sym
     return None
+
+
+def _user_model(ctx: AppContext, sym: Symbol | None) -> Symbol | None:
+    """`model = User` where the module says `User = get_user_model()`: the settings' user model."""
+    if sym is None or sym.kind != "assign" or not is_call(sym.facts[0]):
+        return None
+    func = call_func(sym.facts[0])
+    if (dotted(func) or "").rsplit(".", 1)[-1] != "get_user_model":
+        return None
+    from .orm import auth_user_model  # orm imports this module; the user model lives in its index
+
+    name = auth_user_model(ctx)
+    return ctx.resolver.resolve_dotted(name) or Symbol("external", "", name, None)
 
 
 def _meta_expr(meta: ClassFacts, attr: str) -> MaybeExpr:

@@ -12,6 +12,7 @@ import hashlib
 import logging
 import marshal
 import os
+import pickle
 import stat
 import warnings
 from dataclasses import dataclass, field
@@ -23,11 +24,15 @@ from .facts import FACTS_VERSION, ModuleFacts, extract
 
 log = logging.getLogger(__name__)
 
+# Bump when linker output changes for the same facts, so cached links are not reused.
+LINK_VERSION = 1
+
 
 @dataclass(slots=True)
 class FileResult:
     facts: ModuleFacts | None
     findings: tuple[Finding, ...] = ()
+    digest: str = ""  # sha1 of the bytes analysed (disk or unsaved buffer)
 
 
 @dataclass
@@ -36,6 +41,12 @@ class Index:
     _memory: dict[tuple[str, str, str], FileResult] = field(default_factory=dict)
     _overlay: dict[str, str] = field(default_factory=dict)  # abs path -> unsaved buffer text
     parsed: int = 0  # files parsed in the last `load` (for tests and benchmarks)
+    linked: int = 0  # apps linked (not served from the link cache) in the last scan
+    # app root -> (digest of everything the app's analysis read, pickled AppAnalysis)
+    _links: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    _links_loaded: bool = False
+    # per-app helpers that outlive one scan (e.g. jedi's answers), keyed by app folder
+    app_state: dict[str, dict] = field(default_factory=dict)
 
     # unsaved editor buffers win over the disk ------------------------------------------------
     def set_overlay(self, path: Path, text: str) -> None:
@@ -56,16 +67,18 @@ class Index:
             if data is None:
                 out[f.rel] = FileResult(None, (finding,) if finding else ())
                 continue
-            key = (f.rel, f.module, hashlib.sha1(data).hexdigest())
+            digest = hashlib.sha1(data).hexdigest()
+            key = (f.rel, f.module, digest)
             res = self._memory.get(key)
             if res is None and disk is not None:
                 cached = disk.get(key)
                 if cached is not None:
                     facts = ModuleFacts.from_tuple(cached[0])
                     if facts is not None or cached[0] is None:
-                        res = FileResult(facts, tuple(Finding(**d) for d in cached[1]))
+                        res = FileResult(facts, tuple(Finding(**d) for d in cached[1]), digest)
             if res is None:
                 res = analyse_source(data, f)
+                res.digest = digest
                 self.parsed += 1
                 dirty = True
             live[key] = res
@@ -93,6 +106,44 @@ class Index:
         except OSError as e:
             return None, Finding(code="unreadable", severity="warning", file=f.rel,
                                  message=f"Cannot read {f.rel}: {e.strerror or e}; skipped.")
+
+    # linked results per app: a scan where nothing an app reads changed skips linking it ----------
+    def cached_link(self, app: str, digest: str) -> object | None:
+        if not self._links_loaded:
+            self._links_loaded = True
+            path = self._links_file()
+            if path is not None and path.exists() and not self._links:
+                try:
+                    self._links = pickle.loads(path.read_bytes())
+                except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError) as e:
+                    log.warning("ignoring unreadable link cache %s: %s", path, e)
+        hit = self._links.get(app)
+        if hit is None or hit[0] != digest:
+            return None
+        try:
+            return pickle.loads(hit[1])
+        except (pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError):
+            return None
+
+    def store_link(self, app: str, digest: str, value: object) -> None:
+        self._links[app] = (digest, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def save_links(self, apps: list[str]) -> None:
+        """Persist the link cache, dropping apps that no longer exist."""
+        self._links = {a: v for a, v in self._links.items() if a in apps}
+        path = self._links_file()
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".tmp{os.getpid()}")
+            tmp.write_bytes(pickle.dumps(self._links, protocol=pickle.HIGHEST_PROTOCOL))
+            os.replace(tmp, path)
+        except OSError as e:
+            log.warning("could not write link cache %s: %s", path, e)
+
+    def _links_file(self) -> Path | None:
+        return self.cache_dir / f"links-v{FACTS_VERSION}-{LINK_VERSION}.pickle" if self.cache_dir else None
 
     # on-disk cache: one marshal file; written atomically ---------------------------------------
     def _cache_file(self) -> Path | None:

@@ -11,8 +11,10 @@ Jedi never imports or executes the user's code: it parses and infers statically.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,8 +33,15 @@ class InferredName:
 class JediInfer:
     root: Path  # the app folder; jedi's project path (sys.path root for the user's imports)
     _project: object | None = field(default=None, repr=False)
-    _memo: dict[tuple[str, int, str], tuple[InferredName, ...]] = field(default_factory=dict, repr=False)
+    _memo: dict[tuple[str, int, str, str], tuple[InferredName, ...]] = field(default_factory=dict, repr=False)
     calls: int = 0  # how often jedi was really asked (tests and benchmarks read it)
+    budget_s: float = 2.0  # jedi time allowed per round (one app's analysis); answers past it are ()
+    skipped: int = 0  # questions not asked because the round's budget was spent
+    _spent: float = 0.0
+
+    def begin_round(self) -> None:
+        """A new analysis of the app starts: its jedi budget is full again."""
+        self._spent = 0.0
 
     def _jedi_project(self):
         if self._project is None:
@@ -43,21 +52,27 @@ class JediInfer:
 
     def infer(self, file: Path, line: int, name: str) -> tuple[InferredName, ...]:
         """What `name` (first occurrence as a whole word on `line`, 1-based) evaluates to."""
-        key = (str(file), line, name)
-        if key in self._memo:
-            return self._memo[key]
         result: tuple[InferredName, ...] = ()
         try:
             source = file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as e:
             log.debug("jedi: cannot read %s: %s", file, e)
-            self._memo[key] = result
             return result
+        # keyed by the asking file's content: an edit elsewhere in the file moves lines
+        key = (str(file), line, name, hashlib.sha1(source.encode()).hexdigest())
+        if key in self._memo:
+            return self._memo[key]
         lines = source.splitlines()
+        if self._spent >= self.budget_s:
+            # jedi can take seconds on generic-heavy code; a bounded scan beats a complete one
+            self.skipped += 1
+            return result
         if 1 <= line <= len(lines):
             m = re.search(rf"(?<![\w.]){re.escape(name)}\b", lines[line - 1])
             if m:
+                started = time.perf_counter()
                 result = self._ask(source, file, line, m.start())
+                self._spent += time.perf_counter() - started
         self._memo[key] = result
         return result
 

@@ -107,6 +107,11 @@ def collect_models(ctx: AppContext) -> list[OrmModel]:
     return list(_index(ctx).models.values())
 
 
+def auth_user_model(ctx: AppContext) -> str:
+    """Dotted name of the Django user model (`settings.AUTH_USER_MODEL`, else django.contrib.auth's)."""
+    return _index(ctx).auth_user
+
+
 def _index(ctx: AppContext) -> _OrmIndex:
     # linkers ask effects_of before scan asks collect_models; collect once per app context
     cached = ctx.memo.get(_MEMO_KEY)
@@ -467,7 +472,7 @@ class _ModelCollector:
         return SchemaField(name=name, type=type_, required=not (optional or auto or default is not None
                                                                  or cls == "ManyToManyField"),
                            default=default, read_only=auto, constraints=tuple(constraints),
-                           enum=self.choices(module, kw.get("choices")), many=cls == "ManyToManyField")
+                           enum=self.choices(module, kw.get("choices"), owner=model), many=cls == "ManyToManyField")
 
     def django_field_class(self, module: str, func: MaybeExpr) -> str | None:
         """"CharField" for `models.CharField` or a project field class deriving from one."""
@@ -498,14 +503,17 @@ class _ModelCollector:
         sym = self.r.resolve_expr(module, e)
         return sym.fqn if sym is not None else render(e)
 
-    def choices(self, module: str, e: MaybeExpr, hops: int = 0) -> tuple[str, ...]:
-        """Stored values of `choices=`: a list of pairs, a module constant, or `Status.choices`."""
+    def choices(self, module: str, e: MaybeExpr, hops: int = 0, owner: Symbol | None = None) -> tuple[str, ...]:
+        """Stored values of `choices=`: a list of pairs, a module constant, or `Status.choices` (a
+        module-level class or one nested in the model, `owner`)."""
         if not e or hops > _MAX_ALIAS_HOPS:
             return ()
         if e[0] == "l":
             return tuple(text((items(pair) or (pair,))[0]) for pair in e[1] if items(pair))
         if e[0] == "a" and e[2] == "choices":
             sym = self.r.resolve_expr(module, e[1])
+            if sym is None and owner is not None and e[1][0] == "n":  # class Task: class Status(TextChoices)
+                sym = self.r.member(owner, e[1][1])
             return _enum_values(sym) if sym is not None and sym.kind == "class" else ()
         sym = self.r.resolve_expr(module, e)
         if sym is not None and sym.kind == "assign":

@@ -39,6 +39,8 @@ class Resolver:
         for alias, real in (aliases or {}).items():
             if alias not in self.modules and real in self.modules:
                 self.modules[alias] = self.modules[real]
+        # answers of top-level lookups; facts are immutable for the life of a Resolver
+        self._simple: dict[tuple[str, str], Symbol | None] = {}
 
     def module(self, name: str) -> ModuleFacts | None:
         return self.modules.get(name)
@@ -62,6 +64,16 @@ class Resolver:
         return self.member(sym, rest, _hops) if rest else sym
 
     def _lookup_simple(self, module: str, name: str, hops: int) -> Symbol | None:
+        key = (module, name)
+        if key in self._simple:
+            return self._simple[key]
+        found = self._lookup_simple_uncached(module, name, hops)
+        # a miss deep in an import chain may be the hop limit talking: only remember it at the top
+        if found is not None or hops == 0:
+            self._simple[key] = found
+        return found
+
+    def _lookup_simple_uncached(self, module: str, name: str, hops: int) -> Symbol | None:
         m = self.modules.get(module)
         if m is None:
             return None

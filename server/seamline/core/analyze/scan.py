@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from dataclasses import dataclass
 import time
 from collections import defaultdict
 from pathlib import Path
 
 from ..config import AppConfig, load_config
 from ..errors import UsageError
-from ..model import App, Endpoint, Finding, Project, Service
+from ..model import App, Endpoint, Finding, OrmModel, Project, Schema, Service, TokenSource
 from . import django as django_linker
 from . import fastapi as fastapi_linker
 from . import flask as flask_linker
@@ -27,6 +29,86 @@ LINKERS = (
     ("flask", ("flask",), flask_linker.analyze),
     ("django", ("django", "rest_framework"), django_linker.analyze),
 )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AppAnalysis:
+    """Everything linking one app produced; cached whole, keyed by what the app's analysis read."""
+
+    app: App | None
+    endpoints: tuple[Endpoint, ...] = ()
+    schemas: tuple[Schema, ...] = ()
+    models: tuple[OrmModel, ...] = ()
+    token_sources: tuple[TokenSource, ...] = ()
+    services: tuple[Service, ...] = ()
+    findings: tuple[Finding, ...] = ()
+
+
+def _analyse_app(ctx: AppContext) -> AppAnalysis:
+    frameworks: list[str] = []
+    entry = None
+    endpoints: list[Endpoint] = []
+    schemas: list[Schema] = []
+    models: list[OrmModel] = []
+    tokens: list[TokenSource] = []
+    for name, prefixes, linker in LINKERS:
+        if not ctx.imports_any(prefixes):
+            continue
+        try:
+            result: LinkResult = linker(ctx)
+        except RecursionError:
+            ctx.finding("analysis-error", f"{name} analysis hit a recursion limit in {ctx.app}; results are partial.")
+            continue
+        if result.endpoints or result.entry:
+            frameworks.append(name)
+        entry = entry or result.entry
+        endpoints.extend(result.endpoints)
+        schemas.extend(result.schemas)
+        models.extend(result.models)
+        tokens.extend(result.token_sources)
+    known = {x.name for x in models}
+    models.extend(m for m in orm.collect_models(ctx) if m.name not in known)
+    app_services = services.analyze_services(ctx)
+    app = None
+    if frameworks or ctx.app == "." or app_services:
+        app = App(root=ctx.app, frameworks=tuple(frameworks), entry=entry or ctx.config.entry,
+                  config=tuple(ctx.config.values()))
+    return AppAnalysis(app=app, endpoints=tuple(endpoints), schemas=tuple(schemas), models=tuple(models),
+                       token_sources=tuple(tokens), services=tuple(app_services), findings=tuple(ctx.findings))
+
+
+def _analyzer_version() -> str:
+    """A digest of the analysis code itself, so a changed linker never reuses cached links."""
+    h = hashlib.sha1()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+ANALYZER_VERSION = _analyzer_version()
+
+
+def _other_files_digest(root: Path, other_files: dict[str, list[str]]) -> str:
+    """Requirements, lock, .env and compose files feed service detection: hash their bytes."""
+    h = hashlib.sha1()
+    for app in sorted(other_files):
+        for rel in other_files[app]:
+            h.update(rel.encode())
+            try:
+                h.update(hashlib.sha1((root / rel).read_bytes()).digest())
+            except OSError:
+                h.update(b"unreadable")
+    return h.hexdigest()
+
+
+def _app_digest(app: str, files: list, results: dict, aliases: dict[str, str], config: AppConfig,
+                app_roots: list[str], other_digest: str) -> str:
+    h = hashlib.sha1(ANALYZER_VERSION.encode())
+    h.update(repr((app, sorted(aliases.items()), config, app_roots, other_digest)).encode())
+    for f in files:
+        h.update(f"{f.rel}\0{f.module}\0{results[f.rel].digest}\n".encode())
+    return h.hexdigest()
 
 
 def scan(root: str | Path, *, index: Index | None = None, config: AppConfig | None = None) -> Project:
@@ -54,35 +136,33 @@ def scan(root: str | Path, *, index: Index | None = None, config: AppConfig | No
     endpoints: list[Endpoint] = []
     all_services: list[Service] = []
     schemas, models, tokens = [], [], []
+    other_digest = _other_files_digest(root_path, found.other_files)
+    index.linked = 0
     for app in found.app_roots:
         app_dir = root_path if app == "." else root_path / app
         app_config = load_config(app_dir, root_config) if app != "." else root_config
-        ctx = AppContext(root=root_path, app=app, resolver=Resolver(by_app.get(app, []), aliases.get(app)),
-                         config=app_config, app_roots=tuple(found.app_roots), other_files=found.other_files)
-        frameworks: list[str] = []
-        entry = None
-        for name, prefixes, linker in LINKERS:
-            if not ctx.imports_any(prefixes):
-                continue
-            try:
-                result: LinkResult = linker(ctx)
-            except RecursionError:
-                ctx.finding("analysis-error", f"{name} analysis hit a recursion limit in {app}; results are partial.")
-                continue
-            if result.endpoints or result.entry:
-                frameworks.append(name)
-            entry = entry or result.entry
-            endpoints.extend(result.endpoints)
-            schemas.extend(result.schemas)
-            models.extend(result.models)
-            tokens.extend(result.token_sources)
-        models.extend(m for m in orm.collect_models(ctx) if m.name not in {x.name for x in models})
-        app_services = services.analyze_services(ctx)
-        all_services.extend(app_services)
-        findings.extend(ctx.findings)
-        if frameworks or app == "." or app_services:
-            apps.append(App(root=app, frameworks=tuple(frameworks), entry=entry or app_config.entry,
-                            config=tuple(app_config.values())))
+        digest = _app_digest(app, [f for f in found.files if f.app == app], results, aliases.get(app, {}),
+                             app_config, found.app_roots, other_digest)
+        cached = index.cached_link(app, digest)
+        if isinstance(cached, AppAnalysis):
+            out = cached
+        else:
+            ctx = AppContext(root=root_path, app=app,
+                             resolver=Resolver(by_app.get(app, []), aliases.get(app)),
+                             config=app_config, app_roots=tuple(found.app_roots), other_files=found.other_files,
+                             lasting=index.app_state.setdefault(app, {}))
+            out = _analyse_app(ctx)
+            index.store_link(app, digest, out)
+            index.linked += 1
+        endpoints.extend(out.endpoints)
+        schemas.extend(out.schemas)
+        models.extend(out.models)
+        tokens.extend(out.token_sources)
+        all_services.extend(out.services)
+        findings.extend(out.findings)
+        if out.app is not None:
+            apps.append(out.app)
+    index.save_links(list(found.app_roots))
 
     endpoints.sort(key=lambda e: (e.app, e.path, e.method, e.file, e.line))
     stats = {

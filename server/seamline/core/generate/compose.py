@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ import yaml
 from ... import __version__
 from ..errors import SeamlineError
 from ..model import Service
+from .compose_hints import VersionHint
 
 HOST = "127.0.0.1"
 USER = "test"
@@ -46,6 +47,8 @@ DEFAULT_IMAGES: Mapping[str, str] = {
     "http": "wiremock/wiremock:3.9.1",
 }
 NO_CONTAINER = frozenset({"sqlite"})  # celery needs its broker only; http only when stubbed
+INIT_SQL_DIR = ".seamline/init"  # *.sql here run once when a database container starts (seeding hook)
+INIT_SQL_MOUNT = "/docker-entrypoint-initdb.d"
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _SERVICE_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 _PROJECT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -91,6 +94,7 @@ class _Ctx:
     project: str
     image: str
     services: tuple[Service, ...]  # the analysed services this container stands in for
+    init_sql: str | None = None  # compose-relative folder of seed SQL for databases, when there is one
 
 
 # --- names, labels, credentials ---------------------------------------------------------------
@@ -132,7 +136,7 @@ def _health(test: list[str], *, interval: str = "1s", timeout: str = "5s", retri
 
 def _container(ctx: _Ctx, kind: str, *, ports: Iterable[str], healthcheck: dict[str, Any],
                environment: dict[str, str] | None = None, command: list[str] | None = None,
-               tmpfs: Iterable[str] = ()) -> dict[str, Any]:
+               tmpfs: Iterable[str] = (), volumes: Iterable[str] = ()) -> dict[str, Any]:
     body: dict[str, Any] = {"image": ctx.image, "init": True}
     if command:
         body["command"] = command
@@ -141,6 +145,8 @@ def _container(ctx: _Ctx, kind: str, *, ports: Iterable[str], healthcheck: dict[
     body["ports"] = list(ports)
     if tmpfs:
         body["tmpfs"] = list(tmpfs)  # data dies with the container: fast start, nothing to clean
+    if volumes:
+        body["volumes"] = list(volumes)  # bind mounts only: no named volume outlives `down`
     body["healthcheck"] = healthcheck
     body["labels"] = seamline_labels(ctx.project, kind)
     return body
@@ -157,6 +163,12 @@ def _credentials_facets(port: int, url: str, password: str, **extra: str) -> dic
     }
     facets.update({k: (None, v) for k, v in extra.items()})
     return facets
+
+
+def _init_sql(ctx: _Ctx) -> list[str]:
+    """The seeding hook: the official postgres/mysql/mariadb images run `*.sql` in this folder once,
+    before the server listens on TCP, so the TCP healthcheck passes only after the seed is loaded."""
+    return [f"./{ctx.init_sql.strip('/').removeprefix('./')}:{INIT_SQL_MOUNT}:ro"] if ctx.init_sql else []
 
 
 def _evidence_text(services: Iterable[Service]) -> str:
@@ -180,7 +192,7 @@ def _postgres(ctx: _Ctx) -> _Planned:
         environment={"POSTGRES_USER": USER, "POSTGRES_PASSWORD": pw, "POSTGRES_DB": DATABASE},
         # durability is worthless for throwaway test data and costs start-up and write time
         command=["postgres", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
-        tmpfs=["/var/lib/postgresql/data"],
+        tmpfs=["/var/lib/postgresql/data"], volumes=_init_sql(ctx),
         healthcheck=_health(["CMD", "pg_isready", "-h", "127.0.0.1", "-U", USER, "-d", DATABASE]),
     )
     url = f"postgresql{driver}://{USER}:{pw}@{{host}}:{{port}}/{DATABASE}"
@@ -196,7 +208,7 @@ def _mysql_like(ctx: _Ctx, kind: str) -> _Planned:
     body = _container(
         ctx, kind, ports=[_ephemeral(3306)],
         environment={"MYSQL_ROOT_PASSWORD": pw, "MYSQL_DATABASE": DATABASE, "MYSQL_USER": USER, "MYSQL_PASSWORD": pw},
-        tmpfs=["/var/lib/mysql"], healthcheck=_health(probe),
+        tmpfs=["/var/lib/mysql"], volumes=_init_sql(ctx), healthcheck=_health(probe),
     )
     driver = _sql_driver(ctx.services, ((r"aiomysql", "+aiomysql"), (r"asyncmy", "+asyncmy"), (r"pymysql", "+pymysql"),
                                         (r"mysqlclient|mysqldb", "+mysqldb")))
@@ -358,23 +370,35 @@ def setting_facet(setting: str) -> str | None:
 # --- generation ---------------------------------------------------------------------------------
 
 
-def _image_for(kind: str, group: list[Service], images: Mapping[str, str], notes: list[str]) -> str:
+def _image_for(kind: str, group: list[Service], images: Mapping[str, str], hints: Sequence[VersionHint],
+               notes: list[str]) -> str:
+    """An explicit `--image` wins; else the tag the project already uses: compose files first (the
+    analysis put it in Service.version), then CI service containers and Dockerfiles; else the default."""
     if kind in images:
         return images[kind]
     default = DEFAULT_IMAGES[kind]
-    hints = sorted({s.version for s in group if s.version})
-    if not hints:
+    # (image family, tag, where it was found)
+    found = [(_family(kind, s), s.version.rsplit(":", 1)[-1], "a compose file") for s in group if s.version]
+    found += [(h.image, h.tag, f"{h.file}:{h.line}") for h in hints if h.kind == kind]
+    if not found:
         return default
-    tag = hints[0].rsplit(":", 1)[-1]
-    if len(hints) > 1:
-        notes.append(f"{kind}: several version hints ({', '.join(hints)}); using {tag}.")
+    family, tag, where = found[0]
+    distinct = sorted({f"{f}:{t}" for f, t, _w in found})
+    if len(distinct) > 1:
+        notes.append(f"{kind}: several version hints ({', '.join(distinct)}); using {tag} from {where}.")
     if not _TAG.match(tag):
-        notes.append(f"{kind}: version hint {hints[0]!r} is not a usable image tag; using {default}.")
+        notes.append(f"{kind}: version hint {tag!r} is not a usable image tag; using {default}.")
         return default
-    return f"{default.rsplit(':', 1)[0]}:{tag}"
+    repo = family if kind == "mysql" and family == "mariadb" else default.rsplit(":", 1)[0]
+    return f"{repo}:{tag}"
 
 
-def _celery_broker(celery: list[Service], planned: dict[str, _Planned]) -> str:
+def _family(kind: str, service: Service) -> str:
+    """The image family an analysed service's compose hint came from (MariaDB counts as mysql)."""
+    return "mariadb" if kind == "mysql" and "mariadb" in _evidence_text([service]) else kind
+
+
+def celery_broker(celery: Sequence[Service], planned: Collection[str]) -> str:
     """The broker Celery talks to: what its evidence names, else a broker the app already has, else redis."""
     text = _evidence_text(celery)
     if "amqp" in text or "rabbitmq" in text:
@@ -386,35 +410,57 @@ def _celery_broker(celery: list[Service], planned: dict[str, _Planned]) -> str:
     return "redis"
 
 
+def by_kind(services: Iterable[Service]) -> dict[str, list[Service]]:
+    out: dict[str, list[Service]] = {}
+    for s in services:
+        out.setdefault(s.kind, []).append(s)
+    return out
+
+
+def container_kinds(services: Iterable[Service], *, present: Collection[str] = ()) -> dict[str, list[Service]]:
+    """The containers the services need, by kind (sqlite and outside APIs need none; Celery needs its
+    broker), each with the analysed services it stands in for. `present`: kinds already there,
+    which decide Celery's broker when its evidence does not."""
+    groups = by_kind(services)
+    out = {k: g for k, g in groups.items() if k in _BUILDERS}
+    if "celery" in groups:
+        broker = celery_broker(groups["celery"], {*out, *present})
+        out.setdefault(broker, [])
+        out[broker] = out[broker] + groups["celery"]
+    return out
+
+
 def generate_compose(services: Iterable[Service], *, project_name: str, images: Mapping[str, str] | None = None,
-                     stub_http: bool = False) -> ComposeSpec:
+                     stub_http: bool = False, hints: Sequence[VersionHint] = (),
+                     init_sql: str | None = None) -> ComposeSpec:
     """One container per backing-service kind (services of several apps share it), healthchecked,
-    on 127.0.0.1 with engine-chosen ports, plus the env bindings for every setting the analysis saw."""
+    on 127.0.0.1 with engine-chosen ports, plus the env bindings for every setting the analysis saw.
+    `hints`: image versions found in Dockerfiles/CI (`compose_hints.version_hints`); `init_sql`: a
+    folder (relative to the compose file) of seed SQL the databases run on first start."""
     images = {**(images or {})}
     notes: list[str] = []
-    by_kind: dict[str, list[Service]] = {}
-    for s in services:
-        by_kind.setdefault(s.kind, []).append(s)
+    groups = by_kind(services)
 
     planned: dict[str, _Planned] = {}
     wired: list[tuple[_Planned, Service]] = []  # (container, analysed service whose settings it answers)
-    for kind, group in by_kind.items():
+    for kind, group in groups.items():
         if kind in _BUILDERS:
-            ctx = _Ctx(project=project_name, image=_image_for(kind, group, images, notes), services=tuple(group))
+            ctx = _Ctx(project=project_name, image=_image_for(kind, group, images, hints, notes),
+                       services=tuple(group), init_sql=init_sql)
             planned[kind] = _BUILDERS[kind](ctx)
             wired += [(planned[kind], s) for s in group]
         elif kind not in NO_CONTAINER | {"celery", "http"}:
             notes.append(f"{kind}: Seamline has no container recipe for this kind of service; add one by hand.")
 
-    if "celery" in by_kind:
-        broker = _celery_broker(by_kind["celery"], planned)
+    if "celery" in groups:
+        broker = celery_broker(groups["celery"], planned)
         if broker not in planned:
-            ctx = _Ctx(project=project_name, image=images.get(broker, DEFAULT_IMAGES[broker]), services=())
+            ctx = _Ctx(project=project_name, image=_image_for(broker, [], images, hints, notes), services=())
             planned[broker] = _BUILDERS[broker](ctx)
             notes.append(f"celery: added {broker} as its broker.")
-        wired += [(planned[broker], s) for s in by_kind["celery"]]
+        wired += [(planned[broker], s) for s in groups["celery"]]
 
-    for s in by_kind.get("http", []):
+    for s in groups.get("http", []):
         if not stub_http:
             continue
         name = "stub-" + _slug(s.name or "api")

@@ -28,13 +28,13 @@ _HASH_LINE = re.compile(r"^(#|//) seamline-hash: ([0-9a-f]{64})[ \t]*(\r?\n|\Z)"
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WriteResult:
     path: Path  # where the content went (or would go)
-    status: str  # "created" | "updated" | "unchanged" | "kept-edited" | "kept-foreign"
+    status: str  # "created" | "updated" | "unchanged" | "kept-edited" | "kept-foreign" | "merged"
     diff: str = ""  # unified diff from the file on disk to the new content (empty when unchanged)
     redirected_from: Path | None = None  # the requested path, when a foreign file there sent us `beside`
 
     @property
     def written(self) -> bool:
-        return self.status in ("created", "updated")
+        return self.status in ("created", "updated", "merged")
 
 
 def content_hash(text: str) -> str:
@@ -96,19 +96,43 @@ def write_generated(path: Path, content: str, *, force: bool = False, beside: Pa
     """Write `content` (its header already in place) to `path` under the rules above; atomic."""
     result = plan_write(path, content, force=force, beside=beside, comment=comment)
     if result.written:
-        result.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=result.path.parent, prefix=f".{result.path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-                f.write(stamp(content, comment=comment))
-            os.replace(tmp, result.path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        _atomic_write(result.path, stamp(content, comment=comment))
         log.info("%s %s", result.status, result.path)
     else:
         log.info("%s: %s", result.path, result.status)
     return result
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_merged(path: Path, merged: str, *, expected: str) -> WriteResult:
+    """Write `merged`, the user-edited Seamline file `path` with generated additions, keeping its hash
+    line as it is: the file stays "edited by the user", so the next generation merges again instead
+    of overwriting. `expected` is the on-disk text the merge started from; if the file changed since,
+    nothing is written (status "kept-edited")."""
+    path = Path(path)
+    try:
+        current = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        log.warning("%s cannot be read (%s); not merging", path, e)
+        return WriteResult(path=path, status="kept-foreign")
+    if current != expected or unstamp(current)[1] is None or unstamp(merged)[1] != unstamp(current)[1]:
+        return WriteResult(path=path, status="kept-edited", diff=_diff(path, current, merged))
+    if merged == current:
+        return WriteResult(path=path, status="unchanged")
+    _atomic_write(path, merged)
+    log.info("merged %s", path)
+    return WriteResult(path=path, status="merged", diff=_diff(path, current, merged))
 
 
 def beside_path(path: Path) -> Path:

@@ -1,0 +1,100 @@
+"""Integration tests from the project model: `generate_tests(project, root=...)` -> files to write.
+
+Layout per app (default output `tests/integration/` of the app, or the app's configured `output`):
+`conftest.py` (services from `.seamline/env`, the app's HTTP client, database isolation, factories,
+credentials) and one `test_<router>_api.py` per module of handlers. Writing them to disk, with the
+user's edits kept, is `write.write_tests`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath
+
+from ...model import App, OrmModel, Project
+from .adapters import orm_adapter, web_adapter
+from .model import Case, GeneratedFile, Suite
+from .plan import plan_suite
+from .render import Renderer
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Case", "GeneratedFile", "Suite", "generate_tests", "plan_tests"]
+
+
+def _orm_of(project: Project, app: App) -> str | None:
+    orms = [m.orm for m in project.models if app.root == "." or m.file.startswith(app.root.rstrip("/") + "/")]
+    return orms[0] if orms else None
+
+
+def plan_tests(project: Project, *, root: Path, endpoints: Iterable[str] | None = None,
+               output: str | None = None) -> list[Suite]:
+    """The planned suites (one per app Seamline can generate for); apps it cannot serve yet get a
+    suite with no modules and a note saying why."""
+    suites = []
+    selected = list(endpoints) if endpoints is not None else None
+    for app in project.apps:
+        if not any(e.app == app.root for e in project.endpoints):
+            continue
+        framework = next((f for f in app.frameworks if web_adapter(f) is not None), None)
+        orm = _orm_of(project, app)
+        if framework is None or orm is None or orm_adapter(orm) is None:
+            what = ", ".join(app.frameworks) or "no framework"
+            suites.append(Suite(app=app.root, framework=what, orm=orm or "", entry=app.entry or "",
+                                output=output or "tests/integration",
+                                notes=(f"test generation for {what} with {orm or 'no ORM'} is not supported yet",)))
+            continue
+        prepared = dataclasses.replace(project, models=orm_adapter(orm).prepare_models(project.models))
+        suites.append(plan_suite(prepared, app, root=Path(root), web=web_adapter(framework), orm=orm,
+                                 endpoints=selected, output=output))
+    return suites
+
+
+def generate_tests(project: Project, *, root: Path, endpoints: Iterable[str] | None = None,
+                   output: str | None = None, flows: bool = False) -> list[GeneratedFile]:
+    """The files Seamline would write, as they would be written fresh (headers included, no hash
+    line). `endpoints` holds Endpoint keys ("POST /api/v1/items/") or handler names; a router's test
+    file always holds all of that router's endpoints, so the conftest plus those routers' files come
+    back. `output` is relative to each app's folder."""
+    if flows:
+        log.info("flow tests across endpoints are not generated yet")
+    files: list[GeneratedFile] = []
+    for suite in plan_tests(project, root=root, endpoints=endpoints, output=output):
+        if not suite.modules:
+            continue
+        web, orm = web_adapter(suite.framework), orm_adapter(suite.orm)
+        models = {m.name: m for m in orm.prepare_models(project.models)}
+        app_arg = "." if suite.app == "." else suite.app
+        regenerate = f"seamline gen tests {app_arg}" + (f" --out {output}" if output else "")
+        renderer = Renderer(suite, web, orm, models, regenerate)
+        factories, counted = _fixture_models(suite, models)
+        folder = PurePosixPath(suite.app) / suite.output if suite.app != "." else PurePosixPath(suite.output)
+        files.append(GeneratedFile(path=str(folder / "conftest.py"),
+                                   content=renderer.conftest(factories, counted, {m.name: m for m in factories}),
+                                   endpoints=()))
+        for module in suite.modules:
+            files.append(GeneratedFile(path=str(folder / module.file), content=renderer.module(module),
+                                       endpoints=module.endpoints))
+    return files
+
+
+def _fixture_models(suite: Suite, models: dict[str, OrmModel]) -> tuple[list[OrmModel], list[OrmModel]]:
+    """Models that need a factory (seeded, plus the user model and every required FK parent) and
+    those that need a row counter."""
+    wanted = [n for n in suite.models if n in models]
+    if suite.auth.user_model and suite.auth.user_model in models:
+        wanted.insert(0, suite.auth.user_model)
+    counted = sorted({c.model for m in suite.modules for case in m.cases for c in case.checks
+                      if c.kind == "count" and c.model in models})
+    wanted += counted
+    seen: dict[str, OrmModel] = {}
+    while wanted:
+        name = wanted.pop(0)
+        if name in seen or name not in models:
+            continue
+        seen[name] = models[name]
+        wanted += [f.type[3:] for f in models[name].fields if f.type.startswith("fk:") and f.required]
+    ordered = sorted(seen.values(), key=lambda m: (m.name != suite.auth.user_model, m.name))
+    return ordered, [models[n] for n in counted]

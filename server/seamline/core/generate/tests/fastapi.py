@@ -1,0 +1,83 @@
+"""FastAPI: Starlette's TestClient over the real app object (the ASGI stack, dependencies,
+validation and exception handlers all run as in production)."""
+
+from __future__ import annotations
+
+from ...analyze.expr import dotted
+from ...model import App, AuthRequirement, Endpoint, OrmModel, Project
+from .adapters import Section
+from .code_facts import CodeFacts, decorator_keyword
+from .model import AuthPlan, Request, Suite
+
+_LIST_TYPES = frozenset({"list", "List", "Sequence", "typing.List", "typing.Sequence", "set", "tuple"})
+
+
+class FastApiAdapter:
+    framework = "fastapi"
+    validation_status = 422
+    bad_path_status = 422
+    validates_input = True  # pydantic: an accepted invalid payload means the generator misread the schema
+
+    def missing_credentials_status(self, endpoint: Endpoint) -> int:
+        # OAuth2PasswordBearer, HTTPBearer (FastAPI >= 0.115) and APIKey* answer 401 without credentials.
+        return 401
+
+    def credentials(self, project: Project, app: App, models: dict[str, OrmModel]) -> AuthPlan | None:
+        return None  # FastAPI apps make tokens with a function of their own: the planner finds it
+
+    def role_check(self, auth: AuthRequirement) -> bool:
+        return True  # a permission dependency (`get_current_admin`) is a role check
+
+    def implicit_statuses(self, endpoint: Endpoint, code: CodeFacts) -> tuple[int, ...]:
+        return ()
+
+    def list_key(self, endpoint: Endpoint, code: CodeFacts, app: App) -> str:
+        return ""
+
+    def response_many(self, endpoint: Endpoint, code: CodeFacts) -> bool:
+        fn = code.function(endpoint.handler)
+        model = decorator_keyword(fn, "response_model")
+        if model is None and fn is not None:
+            model = fn.returns
+        return bool(model) and model[0] == "s" and (dotted(model[1]) or "") in _LIST_TYPES
+
+    def login_form(self, endpoint: Endpoint) -> tuple[str, str] | None:
+        if any(d.name.endswith("OAuth2PasswordRequestForm") or d.name.endswith("OAuth2PasswordRequestFormStrict")
+               for d in endpoint.dependencies):
+            return ("username", "password")
+        form = [p.name for p in endpoint.params if p.location == "form"]
+        user = next((n for n in form if n in ("username", "email", "login")), None)
+        password = next((n for n in form if "password" in n), None)
+        return (user, password) if user and password else None
+
+    def client_section(self, suite: Suite) -> Section:
+        module, _, attr = suite.entry.partition(":")
+        attr = attr or "app"
+        code = f'''
+@pytest.fixture
+def client():
+    """The real app over HTTP (TestClient runs its lifespan). Unhandled errors in the app are raised
+    in the test, with the app's own traceback."""
+    with TestClient({attr}) as test_client:
+        yield test_client
+'''
+        return Section(third_party=("from fastapi.testclient import TestClient",), app=(f"from {module} import {attr}",),
+                       code=code)
+
+    def request_code(self, request: Request, *, url: str, headers: str | None) -> str:
+        args = [url]
+        if request.json is not None or request.json_var:
+            args.append(f"json={request.json_var or 'payload'}")
+        if request.form is not None:
+            args.append("data=form")
+        if request.query_var:
+            args.append(f"params={request.query_var}")
+        if headers:
+            args.append(f"headers={headers}")
+        method = request.method.lower()
+        if method == "delete" and (request.json is not None or request.json_var):
+            return f'client.request("DELETE", {", ".join(args)})'
+        return f"client.{method}({', '.join(args)})"
+
+    def json_code(self, response: str) -> str:
+        return f"{response}.json()"

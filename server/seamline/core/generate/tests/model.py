@@ -1,0 +1,118 @@
+"""Values the test generator passes around: what to test (cases) and what it writes (files).
+
+A `Case` is framework-neutral: it says which request to make, with which seed data and credentials,
+and what to expect of the response and of the database. Adapters turn it into code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GeneratedFile:
+    path: str  # relative to the workspace root, POSIX
+    content: str  # the full file as Seamline would write it fresh (header included, no hash line)
+    endpoints: tuple[str, ...] = ()  # Endpoint.key of each endpoint the file tests
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Seed:
+    """A row created before the request: `var = make_<model>(<field>=<owner>.id)`."""
+
+    var: str  # "item"
+    model: str  # dotted OrmModel name
+    owner_field: str | None = None  # FK column to the user model, when the row belongs to someone
+    owner: str | None = None  # "user" (the caller) | "other_user"
+    overrides: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Check:
+    """One expectation after the request. kind:
+    - "field": response field `name` equals `source` (a payload key or a seed attribute)
+    - "contains": the list response holds the seed `source` (by `name`, usually "id")
+    - "row": the row of `model` found by `source` has `name` == `value_from`
+    - "row-exists" / "row-gone": the row of `model` found by `source` exists / is gone
+    - "count": `model` has exactly `value` rows
+    """
+
+    kind: str
+    name: str = ""
+    source: str = ""
+    model: str = ""
+    value_from: str = ""
+    value: Any = None
+    within: str = ""  # "contains": the rows are under this key of the body ("results" when paginated)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Request:
+    method: str
+    path: str  # template with {param} placeholders
+    path_values: tuple[tuple[str, str], ...] = ()  # param -> Python expression ("item_id", "999999")
+    json: Any = None  # payload value (a dict) or None
+    json_var: str | None = None  # the payload is a parametrized argument / local variable of this name
+    form: Any = None
+    query: Any = None
+    query_var: str | None = None
+    auth: str | None = None  # None | "user" | "other_user" | "admin" | "invalid"
+    json_refs: tuple[tuple[str, str], ...] = ()  # payload keys set from seeds: ("project", "project.id")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Case:
+    """One generated test function (one or more pytest items, when parametrized)."""
+
+    name: str  # test function name, stated as behaviour
+    endpoint: str  # Endpoint.key
+    kind: str  # happy | no-auth | bad-token | forbidden-role | other-owner | not-found | invalid-body |
+    #           invalid-query | invalid-path | conflict | login | login-wrong-password
+    expect_status: int
+    request: Request
+    seeds: tuple[Seed, ...] = ()
+    checks: tuple[Check, ...] = ()
+    params: tuple[tuple[str, Any], ...] = ()  # parametrize: (id, value) for `param_name`
+    param_name: str = ""
+    register: Any = None  # login cases: the payload registered through the app first (path, payload)
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Module:
+    """The cases of one source module of handlers (a router / blueprint / views file)."""
+
+    source: str  # handler file, relative to the app root
+    file: str  # test file name, e.g. test_items_api.py
+    cases: tuple[Case, ...] = ()
+    endpoints: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuthPlan:
+    """How generated tests get credentials, found from the app's own code."""
+
+    user_model: str | None = None  # dotted OrmModel of the app's users
+    token_function: str | None = None  # dotted, e.g. app.core.security.create_access_token
+    token_call: str = ""  # Python expression making a token for `user`, e.g. create_access_token(str(user.id))
+    header: str = "Authorization"
+    scheme: str = "Bearer"
+    admin_flag: str | None = None  # boolean column that makes a user an admin
+    fixtures: tuple[str, ...] = ()  # fixtures `token_call` needs besides `user` (Flask: "app")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Suite:
+    """Everything planned for one app."""
+
+    app: str  # app folder relative to the workspace root
+    framework: str
+    orm: str
+    entry: str  # "module:attr"
+    output: str  # output folder relative to the app root
+    modules: tuple[Module, ...] = ()
+    auth: AuthPlan = field(default_factory=AuthPlan)
+    models: tuple[str, ...] = ()  # dotted OrmModel names the suite seeds or checks
+    database_setting: str = "DATABASE_URL"
+    notes: tuple[str, ...] = ()  # what could not be planned, and why

@@ -1,0 +1,544 @@
+"""From the project model to test cases: which tests each endpoint gets, and why. Framework-neutral;
+what differs between frameworks is asked of the web adapter."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from ...analyze.expr import Expr, MaybeExpr, call_args, render
+from ...model import App, Endpoint, OrmModel, Project, Schema
+from .adapters import WebAdapter
+from .code_facts import CodeFacts, calls_to, names_in, raised_statuses
+from .model import AuthPlan, Case, Check, Module, Request, Seed, Suite
+from .values import invalid_payloads, invalid_query, kind_of, missing_value, payload
+
+log = logging.getLogger(__name__)
+
+USER_AUTH = frozenset({"jwt", "oauth2", "bearer", "session", "basic", "api-key", "custom", "token", "drf-token"})
+ADMIN_FLAGS = ("is_admin", "is_superuser", "is_staff", "admin", "superuser")
+_GENERIC_STEMS = frozenset({"views", "routes", "router", "api", "endpoints", "main", "app", "handlers", "urls"})
+_BUILTINS = frozenset({"str", "int", "dict", "float", "list", "tuple", "timedelta", "datetime"})
+
+
+def short(dotted_name: str) -> str:
+    return dotted_name.rsplit(".", 1)[-1]
+
+
+def snake(name: str) -> str:
+    """`TaskViewSet` -> `task_view_set`, `APIRootView` -> `api_root_view`."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", short(name)).lower()
+
+
+_VIEW_SUFFIX = re.compile(r"(ViewSet|APIView|View|Resource|API|Api)$")
+
+
+def handler_name(handler: str) -> str:
+    """What a test is named after: `create_item`; for a class view its class without the
+    View/ViewSet suffix and the action (`ProjectViewSet.create` -> `project_create`,
+    `RegisterView.post` -> `register_post`, `APIRootView` -> `api_root`)."""
+    parts = handler.split(".")
+    last = parts[-1]
+    if last[:1].isupper():
+        return snake(_VIEW_SUFFIX.sub("", last) or last)
+    if len(parts) > 1 and parts[-2][:1].isupper():
+        return f"{snake(_VIEW_SUFFIX.sub('', parts[-2]) or parts[-2])}_{last}"
+    return last
+
+
+def plural(name: str) -> str:
+    word = snake(name)
+    if word.endswith("y") and not word.endswith(("ay", "ey", "oy", "uy")):
+        return word[:-1] + "ies"
+    return word + ("es" if word.endswith(("s", "x", "ch", "sh")) else "s")
+
+
+def test_file_name(source: str, taken: set[str]) -> str:
+    """`app/api/routes/items.py` -> `test_items_api.py`; generic stems use their folder
+    (`snippets/views.py` -> `test_snippets_api.py`)."""
+    p = PurePosixPath(source)
+    stem = p.stem if p.stem not in _GENERIC_STEMS else (p.parent.name or p.stem)
+    name = f"test_{stem}_api.py"
+    if name in taken:
+        name = f"test_{p.parent.name}_{stem}_api.py"
+    return name
+
+
+class _Planner:
+    def __init__(self, project: Project, app: App, web: WebAdapter, code: CodeFacts) -> None:
+        self.project = project
+        self.app = app
+        self.web = web
+        self.code = code
+        self.schemas = {s.name: s for s in project.schemas}
+        self.models = {m.name: m for m in project.models}
+        self.notes: list[str] = []
+        self.used_models: set[str] = set()
+        self.auth = self._auth_plan()
+
+    # --- the app's users and credentials ---------------------------------------------------------
+    def _auth_plan(self) -> AuthPlan:
+        own = self.web.credentials(self.project, self.app, self.models)
+        if own is not None:  # the framework's auth (DRF tokens, a Flask-Login session) makes credentials
+            return own if own.admin_flag or not own.user_model else replace(own, admin_flag=self._admin_flag(own.user_model))
+        user_model = self._user_model()
+        token_fn = next((t.name for t in self.project.token_sources
+                         if t.kind == "function" and t.app == self.app.root), None)
+        token_call = self._token_call(token_fn) if token_fn else ""
+        if not token_fn:
+            self.notes.append("no token function found: tests of protected endpoints need an `auth_headers` "
+                              "fixture of your own")
+        flag = self._admin_flag(user_model) if user_model else None
+        return AuthPlan(user_model=user_model, token_function=token_fn, token_call=token_call, admin_flag=flag)
+
+    def _admin_flag(self, user_model: str) -> str | None:
+        names = {f.name for f in self.models[user_model].fields if kind_of(f.type) == "bool"}
+        return next((n for n in ADMIN_FLAGS if n in names), None)
+
+    def _user_model(self) -> str | None:
+        app_models = [m for m in self.models.values() if self._in_app(m.file)]
+        for e in self.endpoints():
+            for a in e.auth:
+                fn = self.code.function(a.via)
+                if fn is not None and fn.returns is not None:
+                    wanted = short(render(fn.returns))
+                    hit = next((m.name for m in app_models if short(m.name) == wanted), None)
+                    if hit:
+                        return hit
+        return next((m.name for m in app_models if short(m.name) in ("User", "Account", "CustomUser")), None)
+
+    def _in_app(self, file: str) -> bool:
+        return self.app.root == "." or file.startswith(self.app.root.rstrip("/") + "/") or not file
+
+    def _token_call(self, token_fn: str) -> str:
+        """How the app itself calls its token function, with the user renamed to `user`
+        (`create_access_token(str(user.id))`); a guess from the parameters otherwise."""
+        name = short(token_fn)
+        for t in self.project.token_sources:
+            if t.kind != "endpoint" or t.app != self.app.root:
+                continue
+            handler = next((e.handler for e in self.endpoints() if e.key == t.name), None)
+            for call in calls_to(self.code.function(handler) if handler else None, name):
+                free = [n for n in dict.fromkeys(names_in(("l", call_args(call)))) if n not in _BUILTINS]
+                if len(free) == 1:
+                    renamed = _rename(call, free[0], "user")
+                    return f"{name}({', '.join(_args_text(renamed))})"
+        fn = self.code.function(token_fn)
+        first = fn.params[0][0] if fn is not None and fn.params else "subject"
+        self.notes.append(f"{token_fn}: no call from a login endpoint found; assumed it takes the user id")
+        if "data" in first or "claims" in first or "payload" in first:
+            return f'{name}({{"sub": str(user.id)}})'
+        return f"{name}(str(user.id))"
+
+    # --- endpoints -------------------------------------------------------------------------------
+    def endpoints(self) -> list[Endpoint]:
+        return [e for e in self.project.endpoints if e.app == self.app.root]
+
+    def owner_field(self, model: OrmModel) -> str | None:
+        if not self.auth.user_model:
+            return None
+        return next((f.name for f in model.fields if f.type == f"fk:{self.auth.user_model}"), None)
+
+    def resource(self, e: Endpoint) -> OrmModel | None:
+        """The model a path parameter points at: the one the endpoint reads/updates/deletes, preferring
+        the model named like the parameter (`item_id` -> Item)."""
+        path_params = [p.name for p in e.params if p.location == "path"]
+        candidates = [self.models[x.model] for x in e.effects
+                      if x.model in self.models and x.action in ("read", "update", "delete")]
+        if not path_params or not candidates:
+            return None
+        stem = re.sub(r"_?(id|pk|uuid|slug)$", "", path_params[-1])
+        return next((m for m in candidates if snake(m.name) == stem), candidates[0])
+
+    def plan(self, e: Endpoint) -> list[Case]:
+        fn = self.code.function(e.handler)
+        handler = handler_name(e.handler)
+        ctx = _EndpointCtx(
+            e=e, name=handler, raises=tuple(dict.fromkeys(raised_statuses(fn) + self.web.implicit_statuses(e, self.code))),
+            needs_user=any(a.kind in USER_AUTH for a in e.auth) and bool(self.auth.token_call),
+            role=next((a for a in e.auth if a.kind == "permission" and self.web.role_check(a)), None),
+            body=self.schemas.get(e.request_schema or ""),
+            response=self.schemas.get(e.response_schema or ""),
+            many=self.web.response_many(e, self.code),
+            resource=self.resource(e),
+        )
+        if any(a.kind in USER_AUTH for a in e.auth) and not self.auth.token_call:
+            self.notes.append(f"{e.key}: protected, but no way to make a token was found; tests skipped")
+            return []
+        login = self._login_cases(ctx)
+        if login is not None:
+            return login
+        cases = self._happy(ctx)
+        cases += self._auth_cases(ctx)
+        cases += self._not_found(ctx)
+        cases += self._invalid(ctx)
+        cases += self._conflict(ctx)
+        return cases
+
+    # --- case builders ---------------------------------------------------------------------------
+    def _caller(self, ctx: _EndpointCtx) -> str | None:
+        if ctx.role is not None and self.auth.admin_flag:
+            return "admin"
+        return "user" if ctx.needs_user else None
+
+    def _path_values(self, e: Endpoint, seed_var: str | None) -> tuple[tuple[str, str], ...]:
+        out = []
+        for p in e.params:
+            if p.location == "path":
+                out.append((p.name, f"{seed_var}_id" if seed_var else missing_value(p.type)))
+        return tuple(out)
+
+    def _seed(self, ctx: _EndpointCtx, var: str, owner: str | None) -> Seed | None:
+        model = ctx.resource
+        if model is None:
+            return None
+        self.used_models.add(model.name)
+        owner_field = self.owner_field(model) if owner else None
+        return Seed(var=var, model=model.name, owner_field=owner_field, owner=owner if owner_field else None)
+
+    def _happy(self, ctx: _EndpointCtx) -> list[Case]:
+        e = ctx.e
+        method = e.method
+        has_path = any(p.location == "path" for p in e.params)
+        caller = self._caller(ctx)
+        expect = e.status_code or (204 if method == "DELETE" and not ctx.response else 200)
+        if method not in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+            return []
+        if has_path and ctx.resource is None:
+            self.notes.append(f"{e.key}: no model found for the path parameter; happy path not generated")
+            return []
+        seeds: list[Seed] = []
+        checks: list[Check] = []
+        body = payload(ctx.body, schemas=self.schemas) if ctx.body else None
+        model = ctx.resource
+        owner = "user" if caller == "user" else ("admin" if caller == "admin" else None)
+        if has_path:
+            seed = self._seed(ctx, snake(model.name), owner)
+            seeds.append(seed)
+        created = next((self.models[x.model] for x in e.effects if x.action == "create" and x.model in self.models),
+                       None)
+        parents, refs = self._payload_parents(body, created or model, owner)
+        seeds = parents + seeds
+        resp_fields = {f.name for f in ctx.response.fields} if ctx.response else set()
+        if method == "GET" and has_path:
+            name = f"test_{ctx.name}_returns_{snake(model.name)}" + ("_of_current_user" if seeds[0].owner else "")
+            checks += [Check(kind="field", name=f, source=f"{seeds[0].var}.{f}")
+                       for f in self._comparable(resp_fields, model)]
+        elif method == "GET":
+            listed = next((self.models[x.model] for x in e.effects if x.action == "read" and x.model in self.models),
+                          None)
+            if ctx.many and listed is not None and "id" in resp_fields:
+                ctx = replace(ctx, resource=listed)
+                seed = self._seed(ctx, snake(listed.name), owner)
+                seeds.append(seed)
+                name = f"test_{ctx.name}_includes_{snake(listed.name)}" + ("_of_current_user" if seed.owner else "")
+                checks.append(Check(kind="contains", name="id", source=f"{seed.var}.id",
+                                    within=self.web.list_key(e, self.code, self.app)))
+            elif not ctx.many and caller and self.auth.user_model and resp_fields and \
+                    resp_fields <= {f.name for f in self.models[self.auth.user_model].fields} | {"id"}:
+                name = f"test_{ctx.name}_returns_current_user"
+                checks += [Check(kind="field", name=f, source=f"{caller}.{f}")
+                           for f in self._comparable(resp_fields, self.models[self.auth.user_model])]
+            else:
+                name = f"test_{ctx.name}_returns_{expect}"
+        elif method == "POST":
+            name = f"test_{ctx.name}_returns_{expect}"
+            if created is not None:
+                self.used_models.add(created.name)
+                owner_field = self.owner_field(created) if caller else None
+                name = f"test_{ctx.name}_persists_{snake(created.name)}" + ("_for_owner" if owner_field else "")
+                checks += self._payload_checks(body, resp_fields)
+                checks += self._row_checks(created, body, pk='body["id"]' if "id" in resp_fields else None,
+                                           owner_field=owner_field, owner=caller)
+                checks.append(Check(kind="count", model=created.name, value=1))
+            elif body is not None:
+                checks += self._payload_checks(body, resp_fields)
+        elif method in ("PUT", "PATCH"):
+            name = f"test_{ctx.name}_persists_changes"
+            checks += self._payload_checks(body, resp_fields)
+            checks += self._row_checks(model, body, pk=f"{seeds[0].var}_id")
+        else:  # DELETE
+            name = f"test_{ctx.name}_removes_{snake(model.name) if model else 'resource'}"
+            if model is not None:
+                checks.append(Check(kind="row-gone", model=model.name, source=f"{seeds[0].var}_id"))
+        request = Request(method=method, path=e.path, path_values=self._path_values(e, seeds[0].var if seeds and
+                                                                                      has_path else None),
+                          json=body, auth=caller, json_refs=refs)
+        return [Case(name=name, endpoint=e.key, kind="happy", expect_status=expect, request=request,
+                     seeds=tuple(s for s in seeds if s is not None), checks=tuple(checks))]
+
+    def _payload_parents(self, body: dict | None, model: OrmModel | None, owner: str | None
+                         ) -> tuple[list[Seed], tuple[tuple[str, str], ...]]:
+        """Payload fields that name another row (`"project": 7` for a foreign key): seed that row first,
+        owned by the caller when it has an owner, and send its id."""
+        if not body or model is None:
+            return [], ()
+        fks = {f.name: f.type[3:] for f in model.fields if f.type.startswith("fk:")}
+        seeds: list[Seed] = []
+        refs: list[tuple[str, str]] = []
+        for key in body:
+            target = fks.get(key) or fks.get(f"{key}_id")
+            if target is None or target == self.auth.user_model or target not in self.models:
+                continue
+            parent = self.models[target]
+            self.used_models.add(target)
+            owner_field = self.owner_field(parent) if owner else None
+            seeds.append(Seed(var=snake(target), model=target, owner_field=owner_field,
+                              owner=owner if owner_field else None))
+            refs.append((key, f"{snake(target)}.id"))
+        return seeds, tuple(refs)
+
+    def _comparable(self, resp_fields: set[str], model: OrmModel) -> list[str]:
+        cols = {f.name for f in model.fields if not f.read_only and not f.write_only and not f.nested}
+        return [f for f in sorted(resp_fields & cols) if "password" not in f]
+
+    def _payload_checks(self, body: dict | None, resp_fields: set[str]) -> list[Check]:
+        if not body:
+            return []
+        return [Check(kind="field", name=k, source=f'payload["{k}"]') for k in body
+                if k in resp_fields and "password" not in k]
+
+    def _row_checks(self, model: OrmModel, body: dict | None, *, pk: str | None, owner_field: str | None = None,
+                    owner: str | None = None) -> list[Check]:
+        if pk is None:
+            return []
+        cols = {f.name for f in model.fields}
+        checks = [Check(kind="row-exists", model=model.name, source=pk)]
+        checks += [Check(kind="row", model=model.name, source=pk, name=k, value_from=f'payload["{k}"]')
+                   for k in (body or {}) if k in cols and "password" not in k]
+        if owner_field and owner:
+            checks.append(Check(kind="row", model=model.name, source=pk, name=owner_field, value_from=f"{owner}.id"))
+        return checks
+
+    def _auth_cases(self, ctx: _EndpointCtx) -> list[Case]:
+        e = ctx.e
+        if not ctx.needs_user:
+            return []
+        body = payload(ctx.body, schemas=self.schemas) if ctx.body else None
+        path_values = self._path_values(e, None)
+        created = next((x.model for x in e.effects if x.action == "create" and x.model in self.models), None)
+        after = (Check(kind="count", model=created, value=0),) if created else ()
+        no_token = self.web.missing_credentials_status(e)
+        bad = next((s for a in e.auth if a.kind in USER_AUTH
+                    for s in raised_statuses(self.code.function(a.via)) if s == 401), no_token)
+        cases = [
+            Case(name=f"test_{ctx.name}_without_token_returns_{no_token}", endpoint=e.key, kind="no-auth",
+                 expect_status=no_token, checks=after,
+                 request=Request(method=e.method, path=e.path, path_values=path_values, json=body)),
+            Case(name=f"test_{ctx.name}_with_invalid_token_returns_{bad}", endpoint=e.key, kind="bad-token",
+                 expect_status=bad, checks=after,
+                 request=Request(method=e.method, path=e.path, path_values=path_values, json=body, auth="invalid")),
+        ]
+        if ctx.role is not None and self.auth.admin_flag:
+            denied = next((s for s in raised_statuses(self.code.function(ctx.role.via)) if s in (401, 403)), 403)
+            cases.append(Case(name=f"test_{ctx.name}_for_non_admin_returns_{denied}", endpoint=e.key,
+                              kind="forbidden-role", expect_status=denied, checks=after,
+                              request=Request(method=e.method, path=e.path, path_values=path_values, json=body,
+                                              auth="user")))
+        model = ctx.resource
+        if model is not None and self.owner_field(model):
+            status = 403 if 403 in ctx.raises else 404 if 404 in ctx.raises else None
+            if status is None:
+                self.notes.append(f"{e.key}: {short(model.name)} has an owner but the handler raises neither "
+                                  "403 nor 404; no ownership test")
+            else:
+                seed = Seed(var=f"other_{snake(model.name)}", model=model.name, owner_field=self.owner_field(model),
+                            owner="other_user")
+                self.used_models.add(model.name)
+                checks: tuple[Check, ...] = ()
+                if e.method in ("PUT", "PATCH", "DELETE"):
+                    checks = (Check(kind="row-exists", model=model.name, source=f"{seed.var}_id"),)
+                    if e.method != "DELETE" and body:
+                        checks += tuple(Check(kind="row", model=model.name, source=f"{seed.var}_id", name=k,
+                                              value_from=f"before[{k!r}]")
+                                        for k in body if k in {f.name for f in model.fields})
+                cases.append(Case(
+                    name=f"test_{ctx.name}_of_other_user_returns_{status}", endpoint=e.key, kind="other-owner",
+                    expect_status=status, seeds=(seed,), checks=checks,
+                    request=Request(method=e.method, path=e.path, path_values=self._path_values(e, seed.var),
+                                    json=body, auth=self._caller(ctx))))
+        return cases
+
+    def _not_found(self, ctx: _EndpointCtx) -> list[Case]:
+        e = ctx.e
+        if not any(p.location == "path" for p in e.params) or 404 not in ctx.raises:
+            return []
+        body = payload(ctx.body, schemas=self.schemas) if ctx.body else None
+        return [Case(name=f"test_{ctx.name}_missing_returns_404", endpoint=e.key, kind="not-found", expect_status=404,
+                     request=Request(method=e.method, path=e.path, path_values=self._path_values(e, None), json=body,
+                                     auth=self._caller(ctx)))]
+
+    def _invalid(self, ctx: _EndpointCtx) -> list[Case]:
+        e = ctx.e
+        cases: list[Case] = []
+        caller = self._caller(ctx)
+        status = self.web.validation_status
+        if ctx.body is not None:
+            valid = payload(ctx.body, schemas=self.schemas)
+            variants = invalid_payloads(ctx.body, valid)
+            created = next((x.model for x in e.effects if x.action == "create" and x.model in self.models), None)
+            if variants:
+                cases.append(Case(
+                    name=f"test_{ctx.name}_rejects_invalid_payload", endpoint=e.key, kind="invalid-body",
+                    expect_status=status, params=tuple(variants), param_name="payload",
+                    checks=(Check(kind="count", model=created, value=0),) if created else (),
+                    request=Request(method=e.method, path=e.path, path_values=self._path_values(e, None),
+                                    json_var="payload", auth=caller)))
+        queries = invalid_query(e.params)
+        if queries:
+            cases.append(Case(
+                name=f"test_{ctx.name}_rejects_invalid_query", endpoint=e.key, kind="invalid-query",
+                expect_status=status, params=tuple(queries), param_name="params",
+                request=Request(method=e.method, path=e.path, path_values=self._path_values(e, None),
+                                json=payload(ctx.body, schemas=self.schemas) if ctx.body else None,
+                                query_var="params", auth=caller)))
+        typed = [p for p in e.params if p.location == "path" and kind_of(p.type) in ("int", "uuid")]
+        if typed:
+            values = tuple((p.name, '"not-a-number"' if kind_of(p.type) == "int" else '"not-a-uuid"')
+                           if p in typed else (p.name, missing_value(p.type))
+                           for p in e.params if p.location == "path")
+            what = "non_integer" if kind_of(typed[0].type) == "int" else "malformed"
+            cases.append(Case(
+                name=f"test_{ctx.name}_with_{what}_{typed[0].name}_returns_{self.web.bad_path_status}",
+                endpoint=e.key, kind="invalid-path", expect_status=self.web.bad_path_status,
+                request=Request(method=e.method, path=e.path, path_values=values,
+                                json=payload(ctx.body, schemas=self.schemas) if ctx.body else None, auth=caller)))
+        return cases
+
+    def _conflict(self, ctx: _EndpointCtx) -> list[Case]:
+        """A create whose payload repeats a unique column of an existing row, when the handler
+        answers such a clash itself (409/400 raised)."""
+        e = ctx.e
+        status = 409 if 409 in ctx.raises else None
+        created = next((self.models[x.model] for x in e.effects if x.action == "create" and x.model in self.models),
+                       None)
+        if status is None or created is None or ctx.body is None:
+            return []
+        body = payload(ctx.body, schemas=self.schemas)
+        unique = next((f.name for f in created.fields if ("unique", "true") in f.constraints and f.name in body), None)
+        if unique is None:
+            return []
+        self.used_models.add(created.name)
+        seed = Seed(var=f"existing_{snake(created.name)}", model=created.name,
+                    overrides=((unique, f'payload["{unique}"]'),))
+        return [Case(name=f"test_{ctx.name}_with_taken_{unique}_returns_{status}", endpoint=e.key, kind="conflict",
+                     expect_status=status, seeds=(seed,), checks=(Check(kind="count", model=created.name, value=1),),
+                     request=Request(method=e.method, path=e.path, json=body, auth=self._caller(ctx)))]
+
+    def _login_cases(self, ctx: _EndpointCtx) -> list[Case] | None:
+        """The app's login endpoint: register a user through the app's own sign-up endpoint, then log
+        in with those credentials (and with a wrong password)."""
+        e = ctx.e
+        is_login = any(t.kind == "endpoint" and t.name == e.key and t.app == self.app.root
+                       for t in self.project.token_sources)
+        if not is_login:
+            return None
+        form = self.web.login_form(e)
+        signup = self._signup()
+        if form is None or signup is None:
+            self.notes.append(f"{e.key}: login endpoint without a sign-up endpoint or form fields found; "
+                              "no login tests")
+            return []
+        signup_ep, creds, user_field, password_field = signup
+        wrong = next((s for s in ctx.raises if s in (400, 401, 403)), 401)
+        reg = (signup_ep.path, creds)
+        token_field = "access_token" if ctx.response and "access_token" in {f.name for f in ctx.response.fields} \
+            else None
+        ok = e.status_code or 200
+        login_form = {form[0]: creds[user_field], form[1]: creds[password_field]}
+        bad_form = {form[0]: creds[user_field], form[1]: creds[password_field] + "-wrong"}
+        checks = (Check(kind="truthy", name=token_field),) if token_field else ()
+        return [
+            Case(name=f"test_{ctx.name}_returns_token_for_registered_user", endpoint=e.key, kind="login",
+                 expect_status=ok, register=reg, checks=checks,
+                 request=Request(method=e.method, path=e.path, form=login_form)),
+            Case(name=f"test_{ctx.name}_with_wrong_password_returns_{wrong}", endpoint=e.key,
+                 kind="login-wrong-password", expect_status=wrong, register=reg,
+                 request=Request(method=e.method, path=e.path, form=bad_form)),
+        ]
+
+    def _signup(self) -> tuple[Endpoint, dict[str, Any], str, str] | None:
+        user = self.auth.user_model
+        for e in self.endpoints():
+            if e.method != "POST" or e.auth or not any(x.action == "create" and x.model == user for x in e.effects):
+                continue
+            schema = self.schemas.get(e.request_schema or "")
+            if schema is None:
+                continue
+            names = [f.name for f in schema.fields]
+            password = next((n for n in names if "password" in n), None)
+            login = next((n for n in names if n in ("email", "username", "login")), None)
+            if password and login:
+                return e, payload(schema, schemas=self.schemas), login, password
+        return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _EndpointCtx:
+    """What the case builders need to know about one endpoint."""
+
+    e: Endpoint
+    name: str  # the handler's function name
+    raises: tuple[int, ...]  # statuses the handler raises itself
+    needs_user: bool  # protected by a user credential Seamline can make
+    role: Any  # the AuthRequirement of a role/permission check, if any
+    body: Schema | None
+    response: Schema | None
+    many: bool  # the response is a list
+    resource: OrmModel | None  # the model a path parameter points at
+
+
+def _rename(e: MaybeExpr, old: str, new: str) -> MaybeExpr:
+    if not isinstance(e, tuple) or not e:
+        return e
+    if e[0] == "n" and len(e) == 2 and e[1] == old:
+        return ("n", new)
+    return tuple(_rename(x, old, new) if isinstance(x, tuple) else x for x in e)
+
+
+def _args_text(call: Expr) -> list[str]:
+    args = [render(a) for a in call[2]]
+    args += [f"{n}={render(v)}" for n, v in call[3] if n != "**"]
+    return args
+
+
+def plan_suite(project: Project, app: App, *, root: Path, web: WebAdapter, orm: str,
+               endpoints: Iterable[str] | None = None, output: str | None = None) -> Suite:
+    """Plan the tests of `app`; `endpoints` (keys like "POST /api/v1/items/" or handler names) picks
+    the routers whose test files are produced: a router's file always holds all its endpoints."""
+    app_dir = root if app.root == "." else root / app.root
+    planner = _Planner(project, app, web, CodeFacts(app_dir=app_dir))
+    wanted = set(endpoints) if endpoints is not None else None
+    by_file: dict[str, list[Endpoint]] = {}
+    for e in planner.endpoints():
+        by_file.setdefault(e.file, []).append(e)
+    modules: list[Module] = []
+    taken: set[str] = set()
+    for file in sorted(by_file):
+        eps = sorted(by_file[file], key=lambda x: x.line)
+        if wanted is not None and not any(x.key in wanted or x.handler in wanted for x in eps):
+            continue
+        cases: list[Case] = []
+        seen: set[str] = set()
+        for e in eps:
+            for case in planner.plan(e):
+                name = case.name
+                while name in seen:
+                    name += "_again"
+                seen.add(name)
+                cases.append(case if name == case.name else replace(case, name=name))
+        rel = file if app.root == "." else str(PurePosixPath(file).relative_to(app.root))
+        name = test_file_name(rel, taken)
+        taken.add(name)
+        modules.append(Module(source=rel, file=name, cases=tuple(cases), endpoints=tuple(x.key for x in eps)))
+    db_setting = next((s for svc in project.services if svc.app == app.root
+                       and svc.kind in ("postgres", "mysql", "mariadb", "sqlite") for s in svc.settings), "DATABASE_URL")
+    cfg_output = next((str(c.value) for c in app.config if c.key == "output"), "tests/integration")
+    return Suite(app=app.root, framework=web.framework, orm=orm, entry=app.entry or "", output=output or cfg_output,
+                 modules=tuple(modules), auth=planner.auth, models=tuple(sorted(planner.used_models)),
+                 database_setting=db_setting, notes=tuple(dict.fromkeys(planner.notes)))
+

@@ -1,0 +1,176 @@
+"""SQLAlchemy (and SQLModel) models: schema from the models' metadata, rows through the models, reads
+through a session of the tests' own, isolation by truncation (see the generated conftest's docstring)."""
+
+from __future__ import annotations
+
+from ...model import OrmModel
+from .adapters import Section
+from .model import Suite
+from .plan import plural, short, snake
+from .values import seed_expr, seed_fields
+
+
+def _module(model: OrmModel) -> str:
+    return model.name.rsplit(".", 1)[0]
+
+
+class SqlAlchemyAdapter:
+    orm = "sqlalchemy"
+    database_doc = """
+Database: tables are created once per session from the models' metadata. After every test all tables
+are emptied (TRUNCATE ... RESTART IDENTITY on PostgreSQL, DELETE elsewhere). Truncation, not a rolled
+back outer transaction, because the app commits through its own sessions: a test must see exactly
+what the app committed, so a handler that forgets to commit fails its test. Factories (`make_*`) add
+rows through the app's models; the truncation removes them too.
+
+Parallel runs (pytest-xdist): each worker gets its own database, named after the configured one plus
+the worker id, created on first use.
+"""
+
+    def prepare_models(self, models: tuple[OrmModel, ...]) -> tuple[OrmModel, ...]:
+        return models
+
+    def model_import(self, model: OrmModel) -> str:
+        return f"from {_module(model)} import {short(model.name)}"
+
+    def database_sections(self, suite: Suite, models: tuple[OrmModel, ...]) -> tuple[Section, ...]:
+        prepare = Section(
+            third_party=("from sqlalchemy import create_engine, text", "from sqlalchemy.engine import make_url"),
+            setup="_prepare_database()", code=_PREPARE)
+        first = short(models[0].name) if models else None
+        if first is None:
+            return (prepare,)
+        database = Section(
+            third_party=("from sqlalchemy import create_engine, select, text", "from sqlalchemy.orm import Session"),
+            app=tuple(self.model_import(m) for m in models),
+            code=_DATABASE.replace("{metadata}", f"{first}.metadata"))
+        return (prepare, database)
+
+    def factory_section(self, suite: Suite, model: OrmModel, *, fk_parents: dict[str, OrmModel]) -> Section:
+        cls = short(model.name)
+        fks = {f.name: f.type[3:] for f in model.fields if f.type.startswith("fk:")}
+        fields = seed_fields(model, fk_fields=fks)
+        exprs = {f.name: seed_expr(f) for f in fields}
+        stdlib = ["import itertools"]
+        if any("datetime." in x for x in exprs.values()):
+            stdlib.append("import datetime")
+        if any("uuid." in x for x in exprs.values()):
+            stdlib.append("import uuid")
+        parents = []
+        for name, target in fks.items():
+            required = next((f.required for f in model.fields if f.name == name), False)
+            if required and target in fk_parents and target != model.name:
+                parents.append((name, f"make_{snake(target)}"))
+        values = "{" + ", ".join(f'"{k}": {v}' for k, v in exprs.items()) + "}"
+        if len(values) > 80:
+            values = "{\n" + "".join(f'            "{k}": {v},\n' for k, v in exprs.items()) + "        }"
+        fixture_args = ", ".join(["db", *dict.fromkeys(p for _, p in parents)])
+        parent_lines = "".join(f'        if "{name}" not in values:\n            values["{name}"] = {factory}().id\n'
+                               for name, factory in parents)
+        table = model.table or plural(model.name)
+        code = f'''
+@pytest.fixture
+def make_{snake(model.name)}({fixture_args}):
+    """Add `{table}` rows through the app's model {cls}; any column can be overridden. Values are
+    numbered per test, so every run and every order gives the same data."""
+    numbers = itertools.count(1)
+
+    def make(**overrides):
+        n = next(numbers)
+        values = {values}
+        values.update(overrides)
+{parent_lines}        row = {cls}(**values)
+        db.add(row)
+        db.commit()
+        db.refresh(row)
+        return row
+
+    return make
+'''
+        return Section(stdlib=tuple(stdlib), app=(self.model_import(model),), code=code)
+
+    def count_section(self, model: OrmModel) -> Section:
+        cls = short(model.name)
+        code = f'''
+@pytest.fixture
+def count_{plural(model.name)}(db):
+    """How many `{model.table or plural(model.name)}` rows are committed right now."""
+
+    def count():
+        return db.scalar(select(func.count()).select_from({cls}))
+
+    return count
+'''
+        return Section(third_party=("from sqlalchemy import func, select",), app=(self.model_import(model),),
+                       code=code)
+
+    def fetch_lines(self, model: OrmModel, pk: str, var: str = "row") -> list[str]:
+        # expire_all: forget what this session loaded before the request and read what is committed now
+        return ["db.expire_all()", f"{var} = db.get({short(model.name)}, {pk})"]
+
+
+_PREPARE = '''
+def _prepare_database() -> None:
+    """Under pytest-xdist, give each worker a PostgreSQL database of its own (created on first use)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    url = os.environ.get(DATABASE_SETTING, "")
+    if not worker or not url.startswith("postgresql"):
+        return
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).first()
+        if exists is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    os.environ[DATABASE_SETTING] = base.set(database=name).render_as_string(hide_password=False)
+'''
+
+_DATABASE = '''
+@pytest.fixture(scope="session")
+def engine():
+    url = os.environ.get(DATABASE_SETTING)
+    if not url:
+        pytest.fail(f"{DATABASE_SETTING} is not set: run `seamline env up` first (it writes .seamline/env)",
+                    pytrace=False)
+    engine = create_engine(url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def metadata(engine):
+    """The app's tables, created once per run. A database Seamline did not set up must be empty:
+    every test ends by emptying all tables."""
+    metadata = {metadata}
+    metadata.create_all(engine)
+    if not os.environ.get("SEAMLINE_ENV_FILE"):
+        with engine.connect() as conn:
+            used = [t.name for t in metadata.sorted_tables if conn.execute(select(t).limit(1)).first()]
+        if used:
+            pytest.fail(f"{DATABASE_SETTING} points at a database with data in {used}; these tests empty "
+                        "every table. Use `seamline env up` or a throwaway database.", pytrace=False)
+    return metadata
+
+
+@pytest.fixture(autouse=True)
+def _empty_tables(engine, metadata):
+    yield
+    tables = list(reversed(metadata.sorted_tables))
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SET LOCAL lock_timeout = '10s'"))
+            names = ", ".join(conn.dialect.identifier_preparer.format_table(t) for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def db(engine, _empty_tables):
+    """A session of the tests' own: seeds rows and reads back what the app committed."""
+    with Session(engine) as session:
+        yield session
+'''

@@ -1,0 +1,104 @@
+"""Classifying failures of generated tests: app bug (a finding at the handler), generator mistake,
+environment. Outcomes are built the way pytest reports them (JUnit XML)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from seamline.core.analyze.scan import scan
+from seamline.core.generate.tests import plan_tests
+from seamline.testrun import classify
+from seamline.testrun.runner import Outcome, read_junit
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "fastapi_items"
+ITEMS = "tests/integration/test_items_api.py"
+
+
+@pytest.fixture(scope="module")
+def planned():
+    project = scan(EXAMPLE)
+    return project, plan_tests(project, root=EXAMPLE)
+
+
+def _failed(function: str, message: str, details: str = "", *, status: str = "failed", file: str = ITEMS):
+    return Outcome(nodeid=f"{file}::{function}", function=function, status=status, message=message,
+                       details=details)
+
+
+def _one(planned, outcome):
+    project, suites = planned
+    report = classify([outcome], suites=suites, project=project, app_packages=["app"])
+    assert report.passed == 0 and len(report.failed) == 1
+    return report.failed[0], report.findings
+
+
+def test_an_exception_in_the_apps_code_is_a_server_error_at_the_handler(planned):
+    details = ("    def search_items(db, user, q=''):\n>       page_size = 100 // len(q)\n"
+               "E       ZeroDivisionError: integer division or modulo by zero\n\n"
+               "app/api/routes/items.py:24: ZeroDivisionError")
+    c, findings = _one(planned, _failed("test_search_items_includes_item_of_current_user",
+                                        "ZeroDivisionError: integer division or modulo by zero", details))
+    assert c.category == "app-bug"
+    assert [(f.code, f.file, f.line) for f in findings] == [("app-bug-server-error", "app/api/routes/items.py", 22)]
+    assert "ZeroDivisionError at app/api/routes/items.py:24" in findings[0].message
+
+
+def test_a_write_missing_from_the_database_is_reported_as_not_persisted(planned):
+    details = ('>       assert row.title == payload["title"]\nE       AssertionError: assert \'Sample title 1\' == '
+               "'Sample title'\n\ntests/integration/test_items_api.py:235: AssertionError")
+    c, findings = _one(planned, _failed("test_update_item_persists_changes", "AssertionError", details))
+    assert c.category == "app-bug" and findings[0].code == "app-bug-write-not-persisted"
+    assert findings[0].line == 37
+
+
+@pytest.mark.parametrize(("function", "code"), [
+    pytest.param("test_delete_item_of_other_user_returns_404", "app-bug-missing-ownership-check", id="ownership"),
+    pytest.param("test_read_item_without_token_returns_401", "app-bug-missing-auth-check", id="auth"),
+])
+def test_a_2xx_where_access_must_be_refused_is_a_missing_check(planned, function, code):
+    status = "404" if "other_user" in function else "401"
+    details = f">       assert response.status_code == {status}, response.text\nE       assert 204 == {status}"
+    c, findings = _one(planned, _failed(function, f"AssertionError: \nassert 204 == {status}", details))
+    assert c.category == "app-bug" and [f.code for f in findings] == [code]
+
+
+def test_a_wrong_status_guess_and_an_accepted_payload_are_the_generators_fault(planned):
+    details = ">       assert response.status_code == 401, response.text\nE       assert 403 == 401"
+    c, findings = _one(planned, _failed("test_read_item_without_token_returns_401", "assert 403 == 401", details))
+    assert (c.category, findings) == ("generator", ())
+    details = ">       assert response.status_code == 422, response.text\nE       assert 201 == 422"
+    c, _ = _one(planned, _failed("test_create_item_rejects_invalid_payload", "assert 201 == 422", details))
+    assert c.category == "generator"  # pydantic validates: the generator misread the schema
+
+
+def test_services_down_or_packages_missing_are_the_environment(planned):
+    c, _ = _one(planned, _failed("test_read_item_missing_returns_404", "sqlalchemy.exc.OperationalError: "
+                                 "connection to server at 127.0.0.1 port 5 failed: Connection refused",
+                                 status="error"))
+    assert c.category == "environment"
+    c, _ = _one(planned, _failed("test_health_returns_200", "ModuleNotFoundError: No module named 'redis'",
+                                 file="tests/integration/test_health_api.py"))
+    assert c.category == "environment" and "redis" in c.reason
+
+
+def test_tests_seamline_did_not_write_are_left_to_the_user(planned):
+    c, _ = _one(planned, _failed("test_my_own_thing", "assert 1 == 2"))
+    assert c.category == "user-test"
+
+
+def test_junit_reports_are_read_per_test_with_parameters(tmp_path):
+    report = tmp_path / "junit.xml"
+    report.write_text("""<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest" time="1.5">
+<testcase classname="tests.integration.test_items_api" name="test_a" time="0.1" />
+<testcase classname="tests.integration.test_items_api" name="test_b[missing-title]" time="0.1">
+<failure message="assert 201 == 422">&gt;   assert response.status_code == 422</failure></testcase>
+<testcase classname="tests.integration.test_items_api" name="test_c" time="0.1"><skipped message="no" /></testcase>
+</testsuite></testsuites>""")
+    outcomes = read_junit(report, tests_root=tmp_path)
+    assert [(o.nodeid, o.function, o.status) for o in outcomes] == [
+        ("tests/integration/test_items_api.py::test_a", "test_a", "passed"),
+        ("tests/integration/test_items_api.py::test_b[missing-title]", "test_b", "failed"),
+        ("tests/integration/test_items_api.py::test_c", "test_c", "skipped"),
+    ]
+    assert outcomes[1].details == ">   assert response.status_code == 422"
