@@ -976,7 +976,10 @@ class _Frame:
         """Last resort for `session.delete(obj)` when the facts can't type `obj` (its value came
         through code the resolver doesn't follow): ask jedi, and accept only a known model."""
         name = e[1] if e and e[0] == "n" else None
-        if name is None:
+        # only a value returned by a call is worth jedi's time: comprehensions and loop variables
+        # make jedi iterate generics for seconds and rarely settle anything
+        value = self.env.get(name) if name else None
+        if name is None or not is_call(value):
             return None
         models = _index(self.finder.ctx).models
         for inferred in self.finder.ctx.jedi().infer(self.finder.ctx.root / self.module.path, line, name):
