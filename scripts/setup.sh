@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up everything Seamline needs on a fresh Debian machine (run as root), idempotently:
-# system packages, a virtualenv in .venv with Seamline and its dev dependencies.
+# system packages, a virtualenv in .venv with Seamline, its dev dependencies and what the example apps need.
 # Usage: bash scripts/setup.sh            (quiet when everything is already there)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,7 +32,7 @@ fi
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: installing Seamline and its dev dependencies into .venv"
   .venv/bin/python -m pip install -q --upgrade pip setuptools wheel 2>&1 | grep -v '^WARNING: Location' || true
-  .venv/bin/python -m pip install -q -e ".[dev]" 2>&1 | grep -v '^WARNING: Location' || true
+  .venv/bin/python -m pip install -q -e ".[dev,examples]" 2>&1 | grep -v '^WARNING: Location' || true
   .venv/bin/python -c 'import seamline, pygls, lsprotocol, libcst, jedi, pytest_lsp' \
     || { echo "setup: install failed" >&2; exit 1; }
   echo "$want" > "$stamp"

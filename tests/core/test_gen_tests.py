@@ -217,3 +217,19 @@ def test_payloads_and_their_invalid_variants_follow_types_and_constraints():
         "page-wrong-type": {"page": "not-a-number"}, "page-below-1": {"page": 0}}
     assert seed_expr(SchemaField(name="email", type="str")) == 'f"user{n}@example.com"'
     assert seed_expr(SchemaField(name="code", type="str", constraints=(("max_length", "4"),))) == 'f"s{n}"'
+
+
+def test_flows_chain_sign_up_login_and_a_resources_lifecycle(example):
+    root, project = example
+    (flows,) = [f for f in generate_tests(project, root=root, flows=True) if f.path.endswith("test_flows_api.py")]
+    assert _tests(flows.content) == ["test_flow_sign_up_log_in_and_call_read_me",
+                                     "test_flow_item_create_read_update_delete"]
+    text = flows.content
+    assert 'token = response.json()["access_token"]' in text
+    assert 'headers={"Authorization": f"Bearer {token}"}' in text
+    assert 'item_id = response.json()["id"]' in text
+    assert 'assert body["title"] == changes["title"], body' in text  # a write seen through another endpoint
+    assert '"price_cents": 8' in text  # updated values differ from the created ones
+    assert text.rstrip().endswith('assert row is None, "the items row outlived its deletion"')
+    assert flows.endpoints[:3] == ("POST /api/v1/users/", "POST /api/v1/login/access-token", "GET /api/v1/users/me")
+    assert not [f for f in generate_tests(project, root=root) if f.path.endswith("test_flows_api.py")]

@@ -102,3 +102,17 @@ def test_junit_reports_are_read_per_test_with_parameters(tmp_path):
         ("tests/integration/test_items_api.py::test_c", "test_c", "skipped"),
     ]
     assert outcomes[1].details == ">   assert response.status_code == 422"
+
+
+def test_a_flow_blames_the_earlier_write_a_later_read_does_not_see(planned):
+    project, _ = planned
+    suites = plan_tests(project, root=EXAMPLE, flows=True)
+    details = ("    def test_flow_item_create_read_update_delete(client, auth_headers, db):\n"
+               "        # POST /api/v1/items/\n        # GET /api/v1/items/{item_id}\n"
+               "        # PUT /api/v1/items/{item_id}\n        # GET /api/v1/items/{item_id}\n"
+               '>       assert body["title"] == changes["title"], body\nE       AssertionError')
+    outcome = _failed("test_flow_item_create_read_update_delete", "AssertionError", details,
+                      file="tests/integration/test_flows_api.py")
+    report = classify([outcome], suites=suites, project=project, app_packages=["app"])
+    assert [(c.category, c.endpoint) for c in report.failed] == [("app-bug", "PUT /api/v1/items/{item_id}")]
+    assert [(f.code, f.line) for f in report.findings] == [("app-bug-write-not-persisted", 37)]

@@ -12,11 +12,13 @@ from .errors import (
     PortClash,
     ServiceUnhealthy,
 )
-from .lifecycle import EnvHandle, EnvSpec, down, leftovers, prune, running_env, up
+from .lifecycle import EnvHandle, EnvSpec, built_images, down, leftovers, prune, running_env, up
 from .status import EnvStatus, ServiceStatus, published_ports, render_status, status
+from .watch import StatusChange, Watch, render_change, subscribe
 
 __all__ = [
     "ComposeCli", "ComposeFailed", "ComposeMissing", "DockerPermissionDenied", "DockerUnavailable", "EnvError",
     "EnvHandle", "EnvSpec", "EnvStatus", "ImageUnavailable", "PortClash", "ServiceStatus", "ServiceUnhealthy",
-    "down", "leftovers", "prune", "published_ports", "render_status", "running_env", "status", "up",
+    "StatusChange", "Watch", "built_images", "down", "leftovers", "prune", "published_ports", "render_change",
+    "render_status", "running_env", "status", "subscribe", "up",
 ]

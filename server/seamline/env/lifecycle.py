@@ -12,7 +12,7 @@ from typing import Any
 import docker
 import docker.errors
 
-from ..core.generate.compose import MANAGED_LABEL, ComposeSpec, load_spec, wire_env
+from ..core.generate.compose import MANAGED_LABEL, PROJECT_LABEL, ComposeSpec, load_spec, wire_env
 from ..core.generate.envfile import ENV_FILE, render_env
 from ..core.generate.writer import WriteResult, write_generated
 from .compose_cli import Compose
@@ -170,8 +170,9 @@ def leftovers(project: str, *, client: docker.DockerClient) -> list[str]:
     return found
 
 
-def prune(*, client: docker.DockerClient, project: str | None = None) -> list[str]:
-    """Remove what Seamline left behind: one project's resources, or every Seamline-labelled one."""
+def prune(*, client: docker.DockerClient, project: str | None = None, images: bool = False) -> list[str]:
+    """Remove what Seamline left behind: one project's resources, or every Seamline-labelled one.
+    `images`: also the app images full-stack mode built (kept by `down` so the next `up` is warm)."""
     removed: list[str] = []
     flt = _label_filter(project)
     try:
@@ -179,12 +180,24 @@ def prune(*, client: docker.DockerClient, project: str | None = None) -> list[st
                                 lambda c: c.remove(force=True, v=True))
         removed += _remove_each("network", client.networks.list(filters=flt), lambda n: n.remove())
         removed += _remove_each("volume", client.volumes.list(filters=flt), lambda v: v.remove(force=True))
+        if images:
+            removed += _remove_each("image", built_images(client, project),
+                                    lambda i: client.images.remove(i.id, force=True))
     except docker.errors.APIError as e:
         raise EnvError(f"prune could not remove everything: {e.explanation or e}. Run it again, or remove the "
                        f"resources labelled {flt['label']} by hand.") from e
     except docker.errors.DockerException as e:
         raise engine_error(e) from e
     return removed
+
+
+def built_images(client: docker.DockerClient, project: str | None = None) -> list[Any]:
+    """Images Seamline built (full-stack app images), for one project or all."""
+    label = f"{PROJECT_LABEL}={project}" if project else f"{MANAGED_LABEL}=true"
+    try:
+        return list(client.images.list(filters={"label": label}))
+    except docker.errors.DockerException as e:
+        raise engine_error(e) from e
 
 
 def _remove_each(kind: str, items: list[Any], remove: Callable[[Any], None]) -> list[str]:
@@ -194,6 +207,7 @@ def _remove_each(kind: str, items: list[Any], remove: Callable[[Any], None]) -> 
             remove(item)
         except docker.errors.NotFound:  # gone meanwhile (compose down running in parallel): fine
             continue
-        done.append(f"{kind} {item.name}")
+        name = getattr(item, "name", None) or ",".join(getattr(item, "tags", None) or []) or item.id[:19]
+        done.append(f"{kind} {name}")
     return done
 

@@ -88,12 +88,14 @@ def service_status(attrs: dict[str, Any], *, now: datetime) -> ServiceStatus:
     started = _parse_time(state.get("StartedAt", ""))
     running = state.get("Status") == "running"
     labels = (attrs.get("Config") or {}).get("Labels") or {}
+    # docker keeps the last health verdict on a stopped container ("unhealthy"); it means nothing then
+    alive = state.get("Status") in ("running", "restarting", "paused")
     return ServiceStatus(
         service=labels.get(COMPOSE_SERVICE, ""),
         container=attrs.get("Name", "").lstrip("/"),
         image=(attrs.get("Config") or {}).get("Image", ""),
         state=state.get("Status", "unknown"),
-        health=health.get("Status", "none"),
+        health=health.get("Status", "none") if alive else "none",
         ports=_ports(attrs),
         started_at=state.get("StartedAt", "") if started else "",
         uptime_s=round((now - started).total_seconds(), 1) if started and running else None,

@@ -1,20 +1,30 @@
+import hashlib
+import hmac
+import secrets
 from datetime import datetime, timedelta, timezone
 
 import jwt
-from passlib.context import CryptContext
 
 from app.core.config import settings
 
 ALGORITHM = "HS256"
-pwd_context = CryptContext(schemes=["bcrypt"], deprecated="auto")
+_ITERATIONS = 100_000
 
 
 def hash_password(password: str) -> str:
-    return pwd_context.hash(password)
+    # PBKDF2 from the standard library: no native bcrypt build needed to run the example.
+    salt = secrets.token_hex(16)
+    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), bytes.fromhex(salt), _ITERATIONS).hex()
+    return f"pbkdf2_sha256${_ITERATIONS}${salt}${digest}"
 
 
 def verify_password(password: str, hashed: str) -> bool:
-    return pwd_context.verify(password, hashed)
+    try:
+        _, iterations, salt, digest = hashed.split("$")
+        candidate = hashlib.pbkdf2_hmac("sha256", password.encode(), bytes.fromhex(salt), int(iterations)).hex()
+    except ValueError:
+        return False
+    return hmac.compare_digest(candidate, digest)
 
 
 def create_access_token(subject: str, expires_minutes: int | None = None) -> str:

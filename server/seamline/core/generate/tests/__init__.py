@@ -8,7 +8,6 @@ user's edits kept, is `write.write_tests`.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
@@ -30,7 +29,7 @@ def _orm_of(project: Project, app: App) -> str | None:
 
 
 def plan_tests(project: Project, *, root: Path, endpoints: Iterable[str] | None = None,
-               output: str | None = None) -> list[Suite]:
+               output: str | None = None, flows: bool = False) -> list[Suite]:
     """The planned suites (one per app Seamline can generate for); apps it cannot serve yet get a
     suite with no modules and a note saying why."""
     suites = []
@@ -46,9 +45,8 @@ def plan_tests(project: Project, *, root: Path, endpoints: Iterable[str] | None 
                                 output=output or "tests/integration",
                                 notes=(f"test generation for {what} with {orm or 'no ORM'} is not supported yet",)))
             continue
-        prepared = dataclasses.replace(project, models=orm_adapter(orm).prepare_models(project.models))
-        suites.append(plan_suite(prepared, app, root=Path(root), web=web_adapter(framework), orm=orm,
-                                 endpoints=selected, output=output))
+        suites.append(plan_suite(orm_adapter(orm).prepare_project(project), app, root=Path(root), web=web_adapter(framework), orm=orm,
+                                 endpoints=selected, output=output, flows=flows))
     return suites
 
 
@@ -57,15 +55,14 @@ def generate_tests(project: Project, *, root: Path, endpoints: Iterable[str] | N
     """The files Seamline would write, as they would be written fresh (headers included, no hash
     line). `endpoints` holds Endpoint keys ("POST /api/v1/items/") or handler names; a router's test
     file always holds all of that router's endpoints, so the conftest plus those routers' files come
-    back. `output` is relative to each app's folder."""
-    if flows:
-        log.info("flow tests across endpoints are not generated yet")
+    back. `output` is relative to each app's folder. `flows` adds `test_flows_api.py`: requests
+    across endpoints (sign up -> log in -> protected call; create -> read -> update -> delete)."""
     files: list[GeneratedFile] = []
-    for suite in plan_tests(project, root=root, endpoints=endpoints, output=output):
+    for suite in plan_tests(project, root=root, endpoints=endpoints, output=output, flows=flows):
         if not suite.modules:
             continue
         web, orm = web_adapter(suite.framework), orm_adapter(suite.orm)
-        models = {m.name: m for m in orm.prepare_models(project.models)}
+        models = {m.name: m for m in orm.prepare_project(project).models}
         app_arg = "." if suite.app == "." else suite.app
         regenerate = f"seamline gen tests {app_arg}" + (f" --out {output}" if output else "")
         renderer = Renderer(suite, web, orm, models, regenerate)

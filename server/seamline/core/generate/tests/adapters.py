@@ -80,9 +80,9 @@ class OrmAdapter(Protocol):
 
     def model_import(self, model: OrmModel) -> str: ...
 
-    def prepare_models(self, models: tuple[OrmModel, ...]) -> tuple[OrmModel, ...]:
-        """The project's models as the generated code uses them (Django: FKs by `<name>_id`, plus the
-        auth user model)."""
+    def prepare_project(self, project: Project) -> Project:
+        """The project as the generated code sees it (Django: FKs by `<name>_id`, the auth user model,
+        a ModelSerializer field's choices from its model)."""
 
 
 def web_adapter(framework: str) -> WebAdapter | None:

@@ -12,11 +12,11 @@ from __future__ import annotations
 import dataclasses
 
 from ...analyze.expr import string
-from ...model import App, AuthRequirement, Endpoint, OrmModel, Project, SchemaField
+from ...model import App, AuthRequirement, Endpoint, OrmModel, Project, Schema, SchemaField
 from .adapters import Section
 from .code_facts import CodeFacts, calls_to
 from .model import AuthPlan, Request, Suite
-from .plan import plural, short, snake
+from .naming import plural, short, snake
 from .values import seed_expr, seed_fields
 
 AUTH_USER = "django.contrib.auth.models.User"
@@ -144,10 +144,15 @@ saved (a view that forgets `save()` fails its test), and the rollback removes th
 Parallel runs (pytest-xdist): pytest-django gives each worker its own test database.
 """
 
-    def prepare_models(self, models: tuple[OrmModel, ...]) -> tuple[OrmModel, ...]:
+    def prepare_project(self, project: Project) -> Project:
         """Django models as the generated code uses them: foreign keys by their `<name>_id` column
         (what a factory sets and a test compares with `user.id`), plus django.contrib.auth's User
-        when a model points at it."""
+        when a model points at it; a ModelSerializer field without choices takes its model field's."""
+        models = {m.name: m for m in project.models}
+        schemas = tuple(_with_model_choices(s, models.get(s.model or "")) for s in project.schemas)
+        return dataclasses.replace(project, models=self._models(project.models), schemas=schemas)
+
+    def _models(self, models: tuple[OrmModel, ...]) -> tuple[OrmModel, ...]:
         out = [dataclasses.replace(m, fields=tuple(_fk_column(f) for f in m.fields)) if m.orm == "django" else m
                for m in models]
         if AUTH_USER not in {m.name for m in out} and any(f.type == f"fk:{AUTH_USER}" for m in out for f in m.fields):
@@ -223,6 +228,15 @@ def count_{plural(model.name)}(db):
 
     def fetch_lines(self, model: OrmModel, pk: str, var: str = "row") -> list[str]:
         return [f"{var} = {short(model.name)}.objects.filter(pk={pk}).first()"]
+
+
+def _with_model_choices(schema: Schema, model: OrmModel | None) -> Schema:
+    if model is None:
+        return schema
+    enums = {f.name: f.enum for f in model.fields if f.enum}
+    fields = tuple(dataclasses.replace(f, enum=enums[f.name]) if not f.enum and f.name in enums else f
+                   for f in schema.fields)
+    return dataclasses.replace(schema, fields=fields)
 
 
 def _fk_column(f: SchemaField) -> SchemaField:

@@ -80,6 +80,33 @@ class Case:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Step:
+    """One request of a flow. `capture` binds response fields to locals for later steps
+    (("item_id", "id")); `expect` compares response fields with Python expressions."""
+
+    endpoint: str  # Endpoint.key
+    request: Request
+    expect_status: int
+    payload_var: str = "payload"  # local holding this step's JSON/form body
+    capture: tuple[tuple[str, str], ...] = ()
+    expect: tuple[tuple[str, str], ...] = ()
+    headers: str | None = None  # an expression overriding the request's auth (a captured token)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Flow:
+    """Requests across endpoints that feed each other: sign up -> log in -> call with the token;
+    create -> read -> update -> read -> delete -> read, asserting what each step sees."""
+
+    name: str
+    kind: str  # "auth" | "crud"
+    steps: tuple[Step, ...]
+    payloads: tuple[tuple[str, Any], ...] = ()  # (local name, value) set up before the first step
+    gone_model: str | None = None  # crud: the model whose row must be gone at the end
+    gone_pk: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Module:
     """The cases of one source module of handlers (a router / blueprint / views file)."""
 
@@ -87,6 +114,7 @@ class Module:
     file: str  # test file name, e.g. test_items_api.py
     cases: tuple[Case, ...] = ()
     endpoints: tuple[str, ...] = ()
+    flows: tuple[Flow, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -14,7 +14,9 @@ from ...analyze.expr import Expr, MaybeExpr, call_args, render
 from ...model import App, Endpoint, OrmModel, Project, Schema
 from .adapters import WebAdapter
 from .code_facts import CodeFacts, calls_to, names_in, raised_statuses
+from .flows import plan_flows
 from .model import AuthPlan, Case, Check, Module, Request, Seed, Suite
+from .naming import handler_name, short, snake
 from .values import invalid_payloads, invalid_query, kind_of, missing_value, payload
 
 log = logging.getLogger(__name__)
@@ -23,38 +25,6 @@ USER_AUTH = frozenset({"jwt", "oauth2", "bearer", "session", "basic", "api-key",
 ADMIN_FLAGS = ("is_admin", "is_superuser", "is_staff", "admin", "superuser")
 _GENERIC_STEMS = frozenset({"views", "routes", "router", "api", "endpoints", "main", "app", "handlers", "urls"})
 _BUILTINS = frozenset({"str", "int", "dict", "float", "list", "tuple", "timedelta", "datetime"})
-
-
-def short(dotted_name: str) -> str:
-    return dotted_name.rsplit(".", 1)[-1]
-
-
-def snake(name: str) -> str:
-    """`TaskViewSet` -> `task_view_set`, `APIRootView` -> `api_root_view`."""
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", short(name)).lower()
-
-
-_VIEW_SUFFIX = re.compile(r"(ViewSet|APIView|View|Resource|API|Api)$")
-
-
-def handler_name(handler: str) -> str:
-    """What a test is named after: `create_item`; for a class view its class without the
-    View/ViewSet suffix and the action (`ProjectViewSet.create` -> `project_create`,
-    `RegisterView.post` -> `register_post`, `APIRootView` -> `api_root`)."""
-    parts = handler.split(".")
-    last = parts[-1]
-    if last[:1].isupper():
-        return snake(_VIEW_SUFFIX.sub("", last) or last)
-    if len(parts) > 1 and parts[-2][:1].isupper():
-        return f"{snake(_VIEW_SUFFIX.sub('', parts[-2]) or parts[-2])}_{last}"
-    return last
-
-
-def plural(name: str) -> str:
-    word = snake(name)
-    if word.endswith("y") and not word.endswith(("ay", "ey", "oy", "uy")):
-        return word[:-1] + "ies"
-    return word + ("es" if word.endswith(("s", "x", "ch", "sh")) else "s")
 
 
 def test_file_name(source: str, taken: set[str]) -> str:
@@ -222,7 +192,7 @@ class _Planner:
         created = next((self.models[x.model] for x in e.effects if x.action == "create" and x.model in self.models),
                        None)
         parents, refs = self._payload_parents(body, created or model, owner)
-        seeds = parents + seeds
+        seeds = seeds + parents  # the resource stays first: the path and the checks name it
         resp_fields = {f.name for f in ctx.response.fields} if ctx.response else set()
         if method == "GET" and has_path:
             name = f"test_{ctx.name}_returns_{snake(model.name)}" + ("_of_current_user" if seeds[0].owner else "")
@@ -293,7 +263,10 @@ class _Planner:
         return seeds, tuple(refs)
 
     def _comparable(self, resp_fields: set[str], model: OrmModel) -> list[str]:
-        cols = {f.name for f in model.fields if not f.read_only and not f.write_only and not f.nested}
+        """Columns a response echoes that compare equal to the row's attribute as JSON (not dates,
+        decimals or UUIDs, which a response carries as strings)."""
+        cols = {f.name for f in model.fields if not f.read_only and not f.write_only and not f.nested
+                and kind_of(f.type, f.name) not in ("datetime", "date", "uuid", "float")}
         return [f for f in sorted(resp_fields & cols) if "password" not in f]
 
     def _payload_checks(self, body: dict | None, resp_fields: set[str]) -> list[Check]:
@@ -380,13 +353,22 @@ class _Planner:
         if ctx.body is not None:
             valid = payload(ctx.body, schemas=self.schemas)
             variants = invalid_payloads(ctx.body, valid)
+            if e.method == "PATCH":  # a partial update may leave any field out
+                variants = [(vid, body) for vid, body in variants if not vid.startswith("missing-")]
             created = next((x.model for x in e.effects if x.action == "create" and x.model in self.models), None)
+            # a real row behind the path: frameworks that load the object before validating (DRF)
+            # would answer 404 for a missing one and never look at the payload
+            has_path = any(p.location == "path" for p in e.params)
+            owner = caller if caller in ("user", "admin") else None
+            seed = self._seed(ctx, snake(ctx.resource.name), owner) if has_path and ctx.resource else None
             if variants:
                 cases.append(Case(
                     name=f"test_{ctx.name}_rejects_invalid_payload", endpoint=e.key, kind="invalid-body",
                     expect_status=status, params=tuple(variants), param_name="payload",
+                    seeds=(seed,) if seed else (),
                     checks=(Check(kind="count", model=created, value=0),) if created else (),
-                    request=Request(method=e.method, path=e.path, path_values=self._path_values(e, None),
+                    request=Request(method=e.method, path=e.path,
+                                    path_values=self._path_values(e, seed.var if seed else None),
                                     json_var="payload", auth=caller)))
         queries = invalid_query(e.params)
         if queries:
@@ -507,7 +489,7 @@ def _args_text(call: Expr) -> list[str]:
 
 
 def plan_suite(project: Project, app: App, *, root: Path, web: WebAdapter, orm: str,
-               endpoints: Iterable[str] | None = None, output: str | None = None) -> Suite:
+               endpoints: Iterable[str] | None = None, output: str | None = None, flows: bool = False) -> Suite:
     """Plan the tests of `app`; `endpoints` (keys like "POST /api/v1/items/" or handler names) picks
     the routers whose test files are produced: a router's file always holds all its endpoints."""
     app_dir = root if app.root == "." else root / app.root
@@ -535,6 +517,12 @@ def plan_suite(project: Project, app: App, *, root: Path, web: WebAdapter, orm: 
         name = test_file_name(rel, taken)
         taken.add(name)
         modules.append(Module(source=rel, file=name, cases=tuple(cases), endpoints=tuple(x.key for x in eps)))
+    if flows:
+        found = plan_flows(planner)
+        if found:
+            involved = tuple(dict.fromkeys(step.endpoint for f in found for step in f.steps))
+            modules.append(Module(source="flows across endpoints", file="test_flows_api.py", flows=tuple(found),
+                                  endpoints=involved))
     db_setting = next((s for svc in project.services if svc.app == app.root
                        and svc.kind in ("postgres", "mysql", "mariadb", "sqlite") for s in svc.settings), "DATABASE_URL")
     cfg_output = next((str(c.value) for c in app.config if c.key == "output"), "tests/integration")

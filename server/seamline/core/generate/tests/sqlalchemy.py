@@ -3,10 +3,10 @@ through a session of the tests' own, isolation by truncation (see the generated 
 
 from __future__ import annotations
 
-from ...model import OrmModel
+from ...model import OrmModel, Project
 from .adapters import Section
 from .model import Suite
-from .plan import plural, short, snake
+from .naming import plural, short, snake
 from .values import seed_expr, seed_fields
 
 
@@ -27,8 +27,8 @@ Parallel runs (pytest-xdist): each worker gets its own database, named after the
 the worker id, created on first use.
 """
 
-    def prepare_models(self, models: tuple[OrmModel, ...]) -> tuple[OrmModel, ...]:
-        return models
+    def prepare_project(self, project: Project) -> Project:
+        return project
 
     def model_import(self, model: OrmModel) -> str:
         return f"from {_module(model)} import {short(model.name)}"

@@ -1,0 +1,131 @@
+"""Flows across endpoints, inferred from what one endpoint produces and another consumes: the
+sign-up endpoint makes credentials the login endpoint takes, whose token the protected endpoints
+take; a create returns the id that the detail, update and delete endpoints of the same path take."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ...model import Endpoint
+from .code_facts import raised_statuses
+from .model import Flow, Request, Step
+from .naming import snake
+from .values import payload
+
+if TYPE_CHECKING:
+    from .plan import _Planner
+
+
+def plan_flows(planner: _Planner) -> list[Flow]:
+    flows = []
+    auth = _auth_flow(planner)
+    if auth is not None:
+        flows.append(auth)
+    flows += _crud_flows(planner)
+    return flows
+
+
+def _auth_flow(planner: _Planner) -> Flow | None:
+    signup = planner._signup()
+    login = next((e for e in planner.endpoints() for t in planner.project.token_sources
+                  if t.kind == "endpoint" and t.name == e.key and t.app == planner.app.root), None)
+    me = next((e for e in planner.endpoints() if e.method == "GET" and e.auth and not e.params
+               and planner.schemas.get(e.response_schema or "") is not None
+               and any(f.name == "email" for f in planner.schemas[e.response_schema].fields)), None)
+    if signup is None or login is None or me is None:
+        return None
+    form_fields = planner.web.login_form(login)
+    if form_fields is None:
+        return None
+    signup_ep, creds, user_field, password_field = signup
+    a = planner.auth
+    login_form = {form_fields[0]: creds[user_field], form_fields[1]: creds[password_field]}
+    steps = (
+        Step(endpoint=signup_ep.key, request=Request(method="POST", path=signup_ep.path, json=creds),
+             expect_status=signup_ep.status_code or 200, payload_var="credentials"),
+        Step(endpoint=login.key, request=Request(method=login.method, path=login.path, form=login_form),
+             expect_status=login.status_code or 200, payload_var="form", capture=(("token", "access_token"),)),
+        Step(endpoint=me.key, request=Request(method="GET", path=me.path), expect_status=me.status_code or 200,
+             expect=(("email", f'credentials["{user_field}"]'),) if user_field == "email" else (),
+             headers=f'{{"{a.header}": f"{a.scheme} {{token}}"}}'),
+    )
+    return Flow(name=f"test_flow_sign_up_log_in_and_call_{me.handler.rsplit('.', 1)[-1]}", kind="auth", steps=steps,
+                payloads=(("credentials", creds), ("form", login_form)))
+
+
+def _crud_flows(planner: _Planner) -> list[Flow]:
+    flows = []
+    eps = planner.endpoints()
+    for create in eps:
+        if create.method != "POST" or create.request_schema not in planner.schemas:
+            continue
+        created = next((x.model for x in create.effects if x.action == "create"), None)
+        response = planner.schemas.get(create.response_schema or "")
+        if created is None or response is None or "id" not in {f.name for f in response.fields}:
+            continue
+        detail = {e.method: e for e in eps if _item_path(create.path, e)}
+        if "GET" not in detail:
+            continue
+        flows.append(_crud_flow(planner, create, detail, created))
+    return flows
+
+
+def _item_path(collection: str, e: Endpoint) -> bool:
+    """`/items/{item_id}` under `/items/` with exactly one path parameter."""
+    params = [p for p in e.params if p.location == "path"]
+    base = collection.rstrip("/")
+    return len(params) == 1 and e.path == f"{base}/{{{params[0].name}}}"
+
+
+def _crud_flow(planner: _Planner, create: Endpoint, detail: dict[str, Endpoint], model: str) -> Flow:
+    var = f"{snake(model)}_id"
+    caller = "user" if any(a.kind in ("jwt", "oauth2", "bearer", "token", "custom", "session", "basic", "api-key")
+                           for a in create.auth) and planner.auth.token_call else None
+    created_payload = payload(planner.schemas[create.request_schema], schemas=planner.schemas)
+    read = detail["GET"]
+    response = planner.schemas.get(read.response_schema or "")
+    fields = [f.name for f in response.fields] if response else []
+
+    def at(e: Endpoint, **kw) -> Request:
+        name = next(p.name for p in e.params if p.location == "path")
+        return Request(method=e.method, path=e.path, path_values=((name, var),), auth=caller, **kw)
+
+    def seen(body: dict, local: str) -> tuple[tuple[str, str], ...]:
+        return tuple((k, f'{local}["{k}"]') for k in body if k in fields and "password" not in k)
+
+    steps = [Step(endpoint=create.key, request=Request(method="POST", path=create.path, json=created_payload,
+                                                       auth=caller),
+                  expect_status=create.status_code or 200, capture=((var, "id"),)),
+             Step(endpoint=read.key, request=at(read), expect_status=read.status_code or 200,
+                  expect=seen(created_payload, "payload"))]
+    payloads = [("payload", created_payload)]
+    update = detail.get("PUT") or detail.get("PATCH")
+    if update is not None and update.request_schema in planner.schemas:
+        changes = payload(planner.schemas[update.request_schema], schemas=planner.schemas)
+        changes = {k: _changed(k, v) for k, v in changes.items()}
+        payloads.append(("changes", changes))
+        steps += [Step(endpoint=update.key, request=at(update, json=changes), expect_status=update.status_code or 200,
+                       payload_var="changes"),
+                  Step(endpoint=read.key, request=at(read), expect_status=read.status_code or 200,
+                       expect=seen(changes, "changes"))]
+    delete = detail.get("DELETE")
+    gone = None
+    if delete is not None:
+        missing = 404 if 404 in raised_statuses(planner.code.function(read.handler)) else None
+        steps.append(Step(endpoint=delete.key, request=at(delete), expect_status=delete.status_code or 200))
+        if missing:
+            steps.append(Step(endpoint=read.key, request=at(read), expect_status=missing))
+        gone = model
+    planner.used_models.add(model)
+    return Flow(name=f"test_flow_{snake(model)}_create_read_update_delete", kind="crud", steps=tuple(steps),
+                payloads=tuple(payloads), gone_model=gone, gone_pk=var)
+
+
+
+def _changed(name: str, value: object) -> object:
+    """A different valid value, so the read after the update shows whether the write landed."""
+    if isinstance(value, str) and "email" not in name and len(value) < 40:
+        return value + " (changed)"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value + 1
+    return value

@@ -1,0 +1,90 @@
+"""Diagnostics (source "seamline"), pushed per file after each index, settings change and test run:
+scan findings at their lines; untested endpoints (Information, `seamline.diagnostics.untestedEndpoints`);
+services the code uses that the compose test environment lacks (Warning, where the code shows the
+service); failing tests (Error, at the handler, with related information pointing at the test)."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.uris import to_fs_path
+
+from .. import convert
+from ..server import SeamlineServer
+from ..state import Snapshot
+
+log = logging.getLogger(__name__)
+
+
+def collect(ls: SeamlineServer, snapshot: Snapshot) -> dict[str, list[types.Diagnostic]]:
+    root = snapshot.root
+    out: dict[str, list[types.Diagnostic]] = defaultdict(list)
+
+    def doc(rel: str) -> Any:
+        return ls.workspace.get_text_document(convert.uri_for(root, rel))
+
+    for f in snapshot.project.findings:
+        if f.file and (root / f.file).is_file():
+            out[f.file].append(convert.finding_diagnostic(doc(f.file), f))
+    if ls.settings.diagnostics.untested_endpoints:
+        for e in snapshot.project.endpoints:
+            if not snapshot.tests.get(e.key) and e.key not in ls.test_results:
+                out[e.file].append(types.Diagnostic(
+                    range=convert.def_line_range(doc(e.file), e), severity=types.DiagnosticSeverity.Information,
+                    source=convert.SOURCE, code="untested-endpoint",
+                    message=f"{e.key} has no integration test. Use the code action \"Generate integration test "
+                            f"for {e.key}\"."))
+    for s in snapshot.missing_services:
+        where = next((ev for ev in s.evidence if ev.file and (root / ev.file).is_file()), None)
+        if where is None:
+            continue
+        out[where.file].append(types.Diagnostic(
+            range=convert.line_range(doc(where.file), where.line or 1), severity=types.DiagnosticSeverity.Warning,
+            source=convert.SOURCE, code="service-missing-from-env",
+            message=f"The code uses {s.kind}{' (' + ', '.join(s.settings) + ')' if s.settings else ''}, but "
+                    f"{snapshot.compose_file} has no {s.kind} service. Use \"Update compose test environment\"."))
+    for e in snapshot.project.endpoints:
+        failed = [r for r in ls.test_results.get(e.key, ()) if r["outcome"] in ("failed", "error")]
+        if failed:
+            out[e.file].append(_failing(doc(e.file), e.key, convert.def_line_range(doc(e.file), e), failed, ls))
+    return out
+
+
+def _failing(document: Any, key: str, where: types.Range, failed: list[dict[str, Any]],
+             ls: SeamlineServer) -> types.Diagnostic:
+    related = []
+    for r in failed:
+        test_doc = ls.workspace.get_text_document(r["file"])
+        if to_fs_path(r["file"]) and Path(to_fs_path(r["file"]) or "").is_file():
+            related.append(types.DiagnosticRelatedInformation(
+                location=types.Location(uri=r["file"], range=convert.line_range(test_doc, r["line"] or 1)),
+                message=f"{r['test']}: {r['outcome']}{' — ' + r['message'] if r.get('message') else ''}"))
+    return types.Diagnostic(range=where, severity=types.DiagnosticSeverity.Error, source=convert.SOURCE,
+                            code="failing-test", related_information=related or None,
+                            message=f"{len(failed)} integration test(s) for {key} failed: "
+                                    + ", ".join(r["test"].rsplit("::", 1)[-1] for r in failed))
+
+
+def register(server: SeamlineServer) -> None:
+    published: dict[str, list[types.Diagnostic]] = {}
+
+    async def publish(ls: SeamlineServer, *_: Any) -> None:
+        snapshot = ls.snapshot
+        if snapshot is None:
+            return
+        by_file = collect(ls, snapshot)
+        uris = {convert.uri_for(snapshot.root, rel): diags for rel, diags in by_file.items()}
+        for uri in published.keys() - uris.keys():  # cleared: the problem is gone
+            ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+        for uri, diags in uris.items():
+            if published.get(uri) != diags:
+                ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=diags))
+        published.clear()
+        published.update(uris)
+
+    for event in ("indexed", "config_changed", "tests_ran"):
+        server.dispatcher.on(event, publish)

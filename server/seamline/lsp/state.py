@@ -1,0 +1,108 @@
+"""What the server knows after an index: the scan, the endpoints per file, which generated tests
+mention which endpoint, and where the compose test environment stands. Built off the event loop
+in one go (`build_snapshot`), then only read, so every request answers from memory."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..core.analyze.index import Index
+from ..core.analyze.scan import scan
+from ..core.generate.workspace_compose import ComposePlan, find_compose_files, plan_compose, service_kinds
+from ..core.model import Endpoint, Project, Service
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_TEST_FILE_BYTES = 2_000_000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Snapshot:
+    root: Path
+    project: Project
+    by_file: dict[str, tuple[Endpoint, ...]] = field(hash=False)
+    tests: dict[str, tuple[str, ...]] = field(hash=False)  # endpoint key -> test files (relative) mentioning it
+    compose: ComposePlan | None = None  # None: the code uses no service that needs a container
+    compose_file: str | None = None  # the existing env's compose file, relative
+    missing_services: tuple[Service, ...] = ()  # services the code uses that the existing env lacks
+
+
+def mentions(text: str, key: str) -> bool:
+    """A test names an endpoint by its key ("POST /api/v1/items/"), e.g. in a
+    `# seamline: endpoint POST /api/v1/items/` marker. The key must end there:
+    "GET /items/" is not mentioned by "GET /items/{item_id}"."""
+    return re.search(re.escape(key) + r"(?![\w/{}.:<>-])", text) is not None
+
+
+_CALL = re.compile(r"\.(get|post|put|patch|delete|head|options)\(\s*f?([\"'])(/[^\"'?]*)", re.IGNORECASE)
+_PARAM = re.compile(r"\{[^}]*\}")
+
+
+def called_endpoints(text: str, endpoints: tuple[Endpoint, ...]) -> set[str]:
+    """Keys of the endpoints a test calls through a test client: `client.post("/api/v1/items/")`,
+    `client.get(f"/api/v1/items/{item.id}")`. A literal path wins over a template that also fits
+    ("/items/search" is the search endpoint, not `/items/{item_id}`)."""
+    keys: set[str] = set()
+    for m in _CALL.finditer(text):
+        method, path = m.group(1).upper(), m.group(3)
+        fitting = [e for e in endpoints if e.method == method and _fits(e.path, path)]
+        if fitting:
+            keys.add(min(fitting, key=lambda e: len(_PARAM.findall(e.path))).key)
+    return keys
+
+
+def _fits(template: str, path: str) -> bool:
+    pattern = "".join("[^/]+" if _PARAM.fullmatch(part) else re.escape(part)
+                      for part in re.split(r"(\{[^}]*\})", template))
+    return re.fullmatch(pattern, path) is not None
+
+
+def test_files(root: Path, output: str) -> dict[str, str]:
+    """Text of each .py file under the tests output folder, by relative path."""
+    folder = root / output
+    out: dict[str, str] = {}
+    if not folder.is_dir():
+        return out
+    for path in sorted(folder.rglob("*.py")):
+        try:
+            if path.stat().st_size > MAX_TEST_FILE_BYTES:
+                continue
+            out[path.relative_to(root).as_posix()] = path.read_text(encoding="utf-8", errors="replace")
+        except OSError as e:
+            log.info("cannot read %s (%s); treated as absent", path, e)
+    return out
+
+
+def build_snapshot(root: Path, index: Index, settings: Settings) -> Snapshot:
+    project = scan(root, index=index)
+    by_file: dict[str, list[Endpoint]] = {}
+    for e in project.endpoints:
+        by_file.setdefault(e.file, []).append(e)
+    texts = test_files(root, settings.tests_output)
+    called = {rel: called_endpoints(text, project.endpoints) for rel, text in texts.items()}
+    tests = {e.key: tuple(rel for rel, text in texts.items() if e.key in called[rel] or mentions(text, e.key))
+             for e in project.endpoints}
+    plan = plan_compose(project, root, images=settings.images, regenerate="the Seamline editor action "
+                        "\"Update compose test environment\", or `seamline gen compose`")
+    compose = plan if plan.text is not None else None
+    existing = find_compose_files(root)
+    missing: tuple[Service, ...] = ()
+    if existing and compose is not None:
+        have = set(service_kinds(existing[0].read_text(encoding="utf-8", errors="replace")).values())
+        want = set(service_kinds(compose.text or "").values())
+        missing = tuple(s for s in project.services if s.kind in want - have)
+    return Snapshot(root=root, project=project, by_file={k: tuple(v) for k, v in by_file.items()}, tests=tests,
+                    compose=compose, compose_file=existing[0].relative_to(root).as_posix() if existing else None,
+                    missing_services=missing)
+
+
+def test_status(snapshot: Snapshot, key: str, results: dict[str, list[dict]]) -> str:
+    """"failing" | "passing" (after a run) | "tested" (a test mentions it, not run yet) | "untested"."""
+    ran = results.get(key)
+    if ran:
+        return "failing" if any(r["outcome"] in ("failed", "error") for r in ran) else "passing"
+    return "tested" if snapshot.tests.get(key) else "untested"

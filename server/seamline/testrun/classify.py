@@ -1,0 +1,234 @@
+"""Why did a generated test fail? The environment (a service down, a setting or package missing), the
+generator (it assumed something about the app that is not so), or a real bug in the app. App bugs
+become findings at the handler's file and line.
+
+The test's intent comes from the plan (the same cases the test was generated from), and what
+happened from pytest's report: the failing line (marked `>`), the observed status, an exception raised
+inside the app's own code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import PurePosixPath
+
+from ..core.generate.tests import Case, Suite
+from ..core.generate.tests.adapters import web_adapter
+from ..core.generate.tests.model import Flow
+from ..core.model import Endpoint, Finding, Project
+from .runner import Outcome
+
+APP_BUG, GENERATOR, ENVIRONMENT, USER_TEST = "app-bug", "generator", "environment", "user-test"
+
+_ENV_PATTERNS = (
+    (re.compile(r"OperationalError|Connection refused|could not connect|connection to server|"
+                r"ConnectionError|Name or service not known|timeout expired|ServerSelectionTimeout"),
+     "a test service did not answer; is the environment up (`seamline env status`)?"),
+    (re.compile(r"is not set: run `seamline env up`"), "the test environment's settings are missing"),
+    (re.compile(r"points at a database with data"), "the database is not a disposable test database"),
+)
+_MISSING_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
+_STATUS = re.compile(r"assert (\d{3}) == (\d{3})")
+_FAILING_LINE = re.compile(r"^>\s+(.*)$", re.MULTILINE)
+_FRAME = re.compile(r"^([\w./-]+\.py):(\d+): (\w+(?:Error|Exception|Exit)\w*)", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Classified:
+    outcome: Outcome
+    category: str  # app-bug | generator | environment | user-test
+    reason: str
+    endpoint: str = ""
+    finding: Finding | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Report:
+    passed: int
+    failed: tuple[Classified, ...]
+    findings: tuple[Finding, ...]
+
+    @property
+    def total(self) -> int:
+        return self.passed + len(self.failed)
+
+
+def classify(outcomes: Iterable[Outcome], *, suites: Iterable[Suite], project: Project,
+             app_packages: Iterable[str] = ()) -> Report:
+    suites = list(suites)
+    cases = {(m.file, c.name): (s, c) for s in suites for m in s.modules for c in m.cases}
+    flows = {(m.file, f.name): (s, f) for s in suites for m in s.modules for f in m.flows}
+    endpoints = {(e.app, e.key): e for e in project.endpoints}
+    packages = set(app_packages)
+    passed = 0
+    failed: list[Classified] = []
+    for o in outcomes:
+        if o.status == "passed":
+            passed += 1
+            continue
+        if o.status == "skipped":
+            continue
+        where = (PurePosixPath(o.nodeid.split("::", 1)[0]).name, o.function)
+        if where in flows:
+            suite, flow = flows[where]
+            failed.append(_environment(o, packages) or _judge_flow(o, flow, suite, endpoints))
+            continue
+        planned = cases.get(where)
+        if planned is None:
+            failed.append(_environment(o, packages) or Classified(
+                outcome=o, category=USER_TEST, reason="not a test Seamline generated; look at it yourself"))
+            continue
+        suite, case = planned
+        endpoint = endpoints.get((suite.app, case.endpoint))
+        failed.append(_environment(o, packages) or _judge(o, case, endpoint, suite))
+    findings: dict[tuple[str, str], Finding] = {}
+    for c in failed:
+        if c.finding is not None:
+            findings.setdefault((c.finding.code, c.endpoint), c.finding)
+    return Report(passed=passed, failed=tuple(failed), findings=tuple(findings.values()))
+
+
+def _environment(o: Outcome, packages: set[str]) -> Classified | None:
+    text = f"{o.message}\n{o.details}"
+    for pattern, reason in _ENV_PATTERNS:
+        if pattern.search(text):
+            return Classified(outcome=o, category=ENVIRONMENT, reason=reason)
+    m = _MISSING_MODULE.search(text)
+    if m:
+        top = m.group(1).split(".", 1)[0]
+        if top in packages:
+            return Classified(outcome=o, category=GENERATOR,
+                              reason=f"the test imports {m.group(1)!r}, which the app does not have")
+        return Classified(outcome=o, category=ENVIRONMENT,
+                          reason=f"package {top!r} is not installed in the interpreter that ran the tests")
+    return None
+
+
+def _app_exception(o: Outcome) -> tuple[str, int, str] | None:
+    """(file, line, exception) of an exception raised in the app's own code (not the tests, not a
+    library), from the report's `path.py:line: Error` frame lines."""
+    for file, line, exc in reversed(_FRAME.findall(o.details)):
+        parts = PurePosixPath(file).parts
+        if file.startswith("/") or "site-packages" in parts or "tests" in parts[:2] or exc == "AssertionError":
+            continue
+        return file, int(line), exc
+    return None
+
+
+def _failing_line(o: Outcome) -> str:
+    lines = _FAILING_LINE.findall(o.details)
+    return lines[-1].strip() if lines else ""
+
+
+def _judge(o: Outcome, case: Case, endpoint: Endpoint | None, suite: Suite) -> Classified:
+    key = case.endpoint
+    if o.status == "error":  # a fixture failed: the test never ran
+        return Classified(outcome=o, category=GENERATOR, endpoint=key,
+                          reason=f"a fixture failed before the test ran: {o.message or 'see the report'}")
+    raised = _app_exception(o)
+    if raised is not None and case.kind not in ("no-auth", "bad-token"):
+        file, line, exc = raised
+        return _bug(o, case, endpoint, "server-error",
+                    f"{key} raised {exc} at {file}:{line} on a valid request ({case.name}); "
+                    "clients get a 500")
+    status = _STATUS.search(f"{o.message}\n{o.details}")
+    failing = _failing_line(o)
+    if status and "status_code" in failing:
+        observed, expected = int(status.group(1)), int(status.group(2))
+        return _status_mismatch(o, case, endpoint, observed, expected, suite)
+    if failing.startswith(("assert row", "assert count_")):
+        return _db_mismatch(o, case, endpoint, failing)
+    return Classified(outcome=o, category=GENERATOR, endpoint=key,
+                      reason=f"the response differs from what the generator expected: {failing or o.message}")
+
+
+def _judge_flow(o: Outcome, flow: Flow, suite: Suite, endpoints: dict[tuple[str, str], Endpoint]) -> Classified:
+    """Which step failed (the last `# METHOD /path` comment before the failing line), and what that
+    says: a crash in that step's handler, or a write by an earlier step that a later read does not see."""
+    head = o.details.split("\n>", 1)[0]
+    done = re.findall(r"^\s+# ((?:GET|POST|PUT|PATCH|DELETE) \S+)$", head, re.MULTILINE)
+    index = len(done) - 1
+    if o.status == "error" or index < 0 or index >= len(flow.steps):
+        return Classified(outcome=o, category=GENERATOR, endpoint=flow.name,
+                          reason=f"the flow failed outside its steps: {o.message or 'see the report'}")
+    step = flow.steps[index]
+    e = endpoints.get((suite.app, step.endpoint))
+    as_case = Case(name=flow.name, endpoint=step.endpoint, kind="flow", expect_status=step.expect_status,
+                   request=step.request)
+    raised = _app_exception(o)
+    if raised is not None:
+        file, line, exc = raised
+        return _bug(o, as_case, e, "server-error",
+                    f"{step.endpoint} raised {exc} at {file}:{line} in the flow {flow.name}; clients get a 500")
+    failing = _failing_line(o)
+    status = _STATUS.search(f"{o.message}\n{o.details}")
+    if status and "status_code" in failing and int(status.group(1)) >= 500:
+        return _bug(o, as_case, e, "server-error", f"{step.endpoint} answered {status.group(1)} in the flow {flow.name}")
+    writer = next((s for s in reversed(flow.steps[:index]) if s.request.method in ("POST", "PUT", "PATCH", "DELETE")),
+                  None)
+    if step.request.method == "GET" and writer is not None and failing.startswith("assert body["):
+        w = endpoints.get((suite.app, writer.endpoint))
+        wrote = replace(as_case, endpoint=writer.endpoint)
+        return _bug(o, wrote, w, "write-not-persisted",
+                    f"{writer.endpoint} answers {writer.expect_status} but {step.endpoint} does not see the change "
+                    f"afterwards (`{failing}` in {flow.name}); a missing commit?")
+    if failing.startswith("assert row") and writer is not None:
+        w = endpoints.get((suite.app, writer.endpoint))
+        return _bug(o, replace(as_case, endpoint=writer.endpoint), w, "write-not-persisted",
+                    f"{writer.endpoint} did not change the database as it answered (`{failing}` in {flow.name})")
+    return Classified(outcome=o, category=GENERATOR, endpoint=step.endpoint,
+                      reason=f"step {step.endpoint} of {flow.name} did not go as the generator expected: "
+                             f"{failing or o.message}")
+
+
+def _status_mismatch(o: Outcome, case: Case, endpoint: Endpoint | None, observed: int,
+                     expected: int, suite: Suite) -> Classified:
+    key = case.endpoint
+    ok = 200 <= observed < 300
+    if observed >= 500:
+        return _bug(o, case, endpoint, "server-error",
+                    f"{key} answered {observed} to a request that should get {expected} ({case.name})")
+    if ok and case.kind == "other-owner":
+        return _bug(o, case, endpoint, "missing-ownership-check",
+                    f"{key} lets a user act on another user's resource: {observed} instead of {expected} "
+                    f"({case.name})")
+    if ok and case.kind in ("no-auth", "bad-token"):
+        return _bug(o, case, endpoint, "missing-auth-check",
+                    f"{key} answers {observed} without valid credentials instead of {expected} ({case.name})")
+    if ok and case.kind == "forbidden-role":
+        return _bug(o, case, endpoint, "missing-permission-check",
+                    f"{key} answers {observed} to a user without the required role instead of {expected} "
+                    f"({case.name})")
+    web = web_adapter(suite.framework)
+    if ok and case.kind in ("invalid-body", "invalid-query") and web is not None and not web.validates_input:
+        return _bug(o, case, endpoint, "missing-validation",
+                    f"{key} accepts invalid input with {observed} ({o.nodeid})")
+    return Classified(outcome=o, category=GENERATOR, endpoint=key,
+                      reason=f"expected {expected}, the app answered {observed}: the generator's assumption "
+                             f"about {key} ({case.kind}) is wrong")
+
+
+def _db_mismatch(o: Outcome, case: Case, endpoint: Endpoint | None, failing: str) -> Classified:
+    key = case.endpoint
+    if case.kind == "happy" and endpoint is not None and endpoint.method in ("POST", "PUT", "PATCH", "DELETE"):
+        what = "deletion" if endpoint.method == "DELETE" else "write"
+        return _bug(o, case, endpoint, "write-not-persisted",
+                    f"{key} answers {case.expect_status} but its {what} is not in the database afterwards "
+                    f"(`{failing}` failed in {case.name}); a missing commit?")
+    if case.kind == "other-owner":
+        return _bug(o, case, endpoint, "missing-ownership-check",
+                    f"{key} changed another user's row although it answered {case.expect_status} ({case.name})")
+    if case.kind in ("invalid-body", "no-auth", "bad-token", "forbidden-role", "conflict"):
+        return _bug(o, case, endpoint, "write-despite-error",
+                    f"{key} rejected the request but still changed the database (`{failing}`, {case.name})")
+    return Classified(outcome=o, category=GENERATOR, endpoint=key,
+                      reason=f"the database differs from what the generator expected: `{failing}`")
+
+
+def _bug(o: Outcome, case: Case, endpoint: Endpoint | None, code: str, message: str) -> Classified:
+    finding = Finding(code=f"app-bug-{code}", message=message, severity="error",
+                      file=endpoint.file if endpoint else "", line=endpoint.line if endpoint else 0,
+                      app=endpoint.app if endpoint else ".")
+    return Classified(outcome=o, category=APP_BUG, reason=message, endpoint=case.endpoint, finding=finding)

@@ -1,0 +1,94 @@
+"""pytest in a subprocess, results read back from its JUnit XML report."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import tempfile
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    nodeid: str  # tests/integration/test_items_api.py::test_x[param]
+    function: str  # test_x
+    status: str  # "passed" | "failed" | "error" | "skipped"
+    message: str = ""
+    details: str = ""  # the failure's report (traceback, failing line marked with ">")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunResult:
+    returncode: int
+    outcomes: tuple[Outcome, ...]
+    output: str  # pytest's terminal output
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> tuple[Outcome, ...]:
+        return tuple(o for o in self.outcomes if o.status in ("failed", "error"))
+
+    @property
+    def passed(self) -> tuple[Outcome, ...]:
+        return tuple(o for o in self.outcomes if o.status == "passed")
+
+
+def run_pytest(tests: Path, *, cwd: Path, env: Mapping[str, str] | None = None, python: str,
+               extra: Sequence[str] = (), timeout_s: int = 900) -> RunResult:
+    """Run pytest on `tests` (a folder or file) from `cwd` with `env` added to this process's
+    environment; never raises for failing tests."""
+    with tempfile.TemporaryDirectory(prefix="seamline-run-") as tmp:
+        report = Path(tmp) / "junit.xml"
+        cmd = [python, "-m", "pytest", str(tests), "-p", "no:cacheprovider", "-q", "--color=no",
+               "-o", "junit_family=xunit2", f"--junitxml={report}", *extra]
+        # Not the caller's own pytest-xdist worker identity: the suite decides its databases itself.
+        inherited = {k: v for k, v in os.environ.items()
+                     if not k.startswith(("PYTEST_XDIST_", "PYTEST_CURRENT_TEST")) and k != "PYTEST_XDIST_WORKER"}
+        full_env = {**inherited, **(env or {}), "PYTHONDONTWRITEBYTECODE": "1"}
+        log.info("running %s in %s", " ".join(cmd), cwd)
+        try:
+            proc = subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout_s,
+                                  check=False)
+        except subprocess.TimeoutExpired as e:
+            out = (e.stdout or "") if isinstance(e.stdout, str) else ""
+            return RunResult(returncode=-1, outcomes=(), output=out + f"\npytest did not finish in {timeout_s}s")
+        outcomes = read_junit(report, tests_root=cwd) if report.exists() else ()
+        return RunResult(returncode=proc.returncode, outcomes=outcomes, output=proc.stdout + proc.stderr,
+                         seconds=_seconds(report))
+
+
+def _seconds(report: Path) -> float:
+    try:
+        suite = ET.parse(report).getroot()
+        node = suite if suite.tag == "testsuite" else suite.find("testsuite")
+        return float(node.get("time", 0)) if node is not None else 0.0
+    except (ET.ParseError, OSError, ValueError):
+        return 0.0
+
+
+def read_junit(report: Path, *, tests_root: Path) -> tuple[Outcome, ...]:
+    try:
+        root = ET.parse(report).getroot()
+    except ET.ParseError as e:
+        log.warning("unreadable pytest report %s: %s", report, e)
+        return ()
+    out = []
+    for case in root.iter("testcase"):
+        classname, name = case.get("classname", ""), case.get("name", "")
+        path = classname.replace(".", "/") + ".py"
+        function = name.split("[", 1)[0]
+        status, message, details = "passed", "", ""
+        for child in case:
+            if child.tag in ("failure", "error", "skipped"):
+                status = {"failure": "failed", "error": "error", "skipped": "skipped"}[child.tag]
+                message, details = child.get("message", ""), child.text or ""
+                break
+        out.append(Outcome(nodeid=f"{path}::{name}", function=function, status=status, message=message,
+                               details=details))
+    return tuple(out)
