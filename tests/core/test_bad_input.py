@@ -162,3 +162,30 @@ def test_unchanged_apps_skip_linking_and_a_change_relinks_only_its_app(tmp_path)
     (tmp_path / "svc_a" / "requirements.txt").write_text("fastapi\nredis\n")  # non-Python input too
     project = scan(tmp_path, index=warm)
     assert warm.linked >= 1 and "redis" in {s.kind for s in project.services}
+
+
+def test_cached_results_round_trip_through_pickle_unchanged(tmp_path):
+    """The link cache pickles model objects with a fast reducer; what comes back must equal
+    what went in, field for field."""
+    import pickle
+
+    root = _project(tmp_path)
+    (root / "app" / "main.py").write_text(
+        "from fastapi import FastAPI, Depends\nfrom fastapi.security import OAuth2PasswordBearer\n"
+        "app = FastAPI()\nscheme = OAuth2PasswordBearer(tokenUrl='token')\n\n"
+        "@app.get('/items/{item_id}', status_code=200)\ndef read(item_id: int, q: str | None = None,"
+        " token: str = Depends(scheme)):\n    return {}\n")
+    project = scan(root)
+    assert project.endpoints and project.endpoints[0].auth
+    assert pickle.loads(pickle.dumps(project.endpoints)) == project.endpoints
+    assert pickle.loads(pickle.dumps(project.services)) == project.services
+
+
+def test_warm_scan_does_not_decode_facts_of_apps_it_does_not_relink(tmp_path):
+    root = _project(tmp_path)
+    cache = tmp_path / "cache"
+    scan(root, index=Index(cache_dir=cache))
+    warm = Index(cache_dir=cache)
+    scan(root, index=warm)
+    assert warm.linked == 0
+    assert all(r._raw is not None for r in warm._memory.values())  # still marshalled

@@ -217,6 +217,22 @@ class Project:
         return _to_jsonable(self)
 
 
+def _rebuild(cls: type, values: tuple) -> Any:
+    return cls(**dict(zip(cls.__pickle_fields__, values)))  # type: ignore[attr-defined]
+
+
+def _fast_reduce(self: Any) -> tuple:
+    # The stdlib's pickling of slotted dataclasses calls dataclasses.fields() per object, which
+    # dominated loading cached scan results; names are computed once per class instead.
+    return (_rebuild, (type(self), tuple(getattr(self, n) for n in type(self).__pickle_fields__)))
+
+
+for _cls in (Span, Location, Param, SchemaField, Schema, AuthRequirement, TokenSource, DataEffect, Dependency,
+             Endpoint, Evidence, Service, OrmModel, Finding, ConfigValue, App):
+    _cls.__pickle_fields__ = tuple(f.name for f in dataclasses.fields(_cls))  # type: ignore[attr-defined]
+    _cls.__reduce__ = _fast_reduce  # type: ignore[method-assign]
+
+
 def _to_jsonable(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out = {f.name: _to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}

@@ -25,7 +25,7 @@ from .django_views import (
     view_handlers,
 )
 from .drf_serializers import serializer_schemas, used_serializer, view_serializer
-from .expr import arg, call_func, call_kwargs, call_line, dotted, string, strings
+from .expr import arg, call_func, call_kwargs, call_line, dotted, string, strings, walk
 from .resolve import Symbol
 
 log = logging.getLogger(__name__)
@@ -183,7 +183,8 @@ class _Linker:
             method=h.method, path=path, framework=h.framework, handler=h.handler, file=file, line=line,
             app=self.ctx.app, span=span, name=name,
             params=tuple(Param(name=n, location="path", type=t) for n, t in params if "{" + n + "}" in path),
-            request_schema=serializer.fqn if serializer is not None and h.method in _WRITE_METHODS else None,
+            request_schema=serializer.fqn if serializer is not None and h.method in _WRITE_METHODS
+            and _reads_body(h) else None,
             response_schema=serializer.fqn if serializer is not None and h.method != "DELETE" else None,
             status_code=_status(h), auth=auth, effects=self._effects(h), decorator_lines=(url_line,),
         )
@@ -242,6 +243,20 @@ class _Linker:
                              "is not in INSTALLED_APPS; the endpoint fails at run time.", file=e.file, line=e.line)
         self.result.token_sources.append(TokenSource(kind="endpoint", name=e.key, scheme=scheme, file=e.file,
                                                      line=e.line, app=self.ctx.app))
+
+
+def _reads_body(h: Handler) -> bool:
+    """A handler of the framework's own (generic actions) reads the body; a view class's own method
+    only when it touches `request.data` / `request.POST` or hands a serializer `data=` (an `@action`
+    that just serializes `self.get_object()` takes no payload). Function views keep the serializer
+    they use either way."""
+    if h.fn is None or h.cls is None:
+        return True
+    if any("data" in call_kwargs(call) for call in h.fn.calls):
+        return True
+    exprs = [*h.fn.calls, *(value for _target, value, _line in h.fn.assigns)]
+    return any(isinstance(node, tuple) and node[:2] == ("a", ("n", "request")) and node[2] in ("data", "POST", "body")
+               for e in exprs for node in walk(e))
 
 
 def _status(h: Handler) -> int | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ..model import AuthRequirement, Endpoint, Span, TokenSource
 from . import orm
 from .context import AppContext, LinkResult
-from .expr import Expr, arg, call_func, call_kwargs, const, dotted, string
+from .expr import Expr, arg, call_func, call_kwargs, const, dotted, items, string
 from .facts import FunctionFacts, ModuleFacts
 from .flask_auth import AuthReader, issued_scheme, token_functions
 from .flask_graph import FlaskGraph, GraphBuilder, Route
@@ -155,7 +155,7 @@ class _Linker:
             app=self.ctx.app, span=Span(line=fn.line, col=fn.col, end_line=fn.end_line, end_col=fn.end_col),
             name=".".join((*mount.names, name)), params=tuple(params.values()),
             request_schema=schemas.get("request"), response_schema=schemas.get("response"),
-            status_code=schemas.get("status"), auth=tuple(dict.fromkeys(auth)),
+            status_code=schemas.get("status") or _returned_status(fn), auth=tuple(dict.fromkeys(auth)),
             effects=tuple(orm.effects_of(self.ctx, module, fn)), decorator_lines=(route.line,),
         ))
 
@@ -201,3 +201,12 @@ class _Linker:
                                    app=self.ctx.app))
         return out
 
+
+def _returned_status(fn: FunctionFacts) -> int | None:
+    """The success status a view returns as `return body, 201` (the first 2xx one), else None (200)."""
+    for value in fn.returns_values:
+        parts = items(value) if value and value[0] == "l" else ()
+        status = const(parts[1]) if len(parts) >= 2 else None
+        if isinstance(status, int) and 200 <= status < 300:
+            return status
+    return None

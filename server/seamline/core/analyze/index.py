@@ -28,11 +28,31 @@ log = logging.getLogger(__name__)
 LINK_VERSION = 1
 
 
-@dataclass(slots=True)
 class FileResult:
-    facts: ModuleFacts | None
-    findings: tuple[Finding, ...] = ()
-    digest: str = ""  # sha1 of the bytes analysed (disk or unsaved buffer)
+    """One file's analysis. Facts from the disk cache stay marshalled until someone reads
+    them: a warm scan whose apps all hit the link cache never needs them."""
+
+    __slots__ = ("_facts", "_raw", "findings", "digest", "lines")
+
+    def __init__(self, facts: ModuleFacts | None, findings: tuple[Finding, ...] = (), digest: str = "",
+                 *, raw: bytes | None = None, lines: int = 0) -> None:
+        self._facts = facts
+        self._raw = raw
+        self.findings = findings
+        self.digest = digest  # sha1 of the bytes analysed (disk or unsaved buffer)
+        self.lines = facts.lines if facts is not None else lines
+
+    @property
+    def facts(self) -> ModuleFacts | None:
+        if self._raw is not None:
+            self._facts = ModuleFacts.from_tuple(marshal.loads(self._raw))
+            self._raw = None
+        return self._facts
+
+    def cache_entry(self) -> tuple:
+        raw = self._raw if self._raw is not None else (
+            marshal.dumps(self._facts.to_tuple()) if self._facts is not None else None)
+        return (raw, tuple(_finding_dict(x) for x in self.findings), self.lines)
 
 
 @dataclass
@@ -41,6 +61,7 @@ class Index:
     _memory: dict[tuple[str, str, str], FileResult] = field(default_factory=dict)
     _overlay: dict[str, str] = field(default_factory=dict)  # abs path -> unsaved buffer text
     parsed: int = 0  # files parsed in the last `load` (for tests and benchmarks)
+    _disk_keys: set = field(default_factory=set)
     linked: int = 0  # apps linked (not served from the link cache) in the last scan
     # app root -> (digest of everything the app's analysis read, pickled AppAnalysis)
     _links: dict[str, tuple[str, bytes]] = field(default_factory=dict)
@@ -73,9 +94,8 @@ class Index:
             if res is None and disk is not None:
                 cached = disk.get(key)
                 if cached is not None:
-                    facts = ModuleFacts.from_tuple(cached[0])
-                    if facts is not None or cached[0] is None:
-                        res = FileResult(facts, tuple(Finding(**d) for d in cached[1]), digest)
+                    raw, findings, lines = cached
+                    res = FileResult(None, tuple(Finding(**d) for d in findings), digest, raw=raw, lines=lines)
             if res is None:
                 res = analyse_source(data, f)
                 res.digest = digest
@@ -83,9 +103,10 @@ class Index:
                 dirty = True
             live[key] = res
             out[f.rel] = res
-        if dirty or len(live) != len(self._memory):
-            self._memory = live  # evicts entries of deleted/changed files
+        known = self._disk_keys if disk is not None else set(self._memory)
+        if dirty or set(live) != known:
             self._write_disk_cache(live)
+        self._memory = live  # evicts entries of deleted/changed files
         return out
 
     def _read(self, f: SourceFile) -> tuple[bytes | None, Finding | None]:
@@ -147,24 +168,27 @@ class Index:
 
     # on-disk cache: one marshal file; written atomically ---------------------------------------
     def _cache_file(self) -> Path | None:
-        return self.cache_dir / f"facts-v{FACTS_VERSION}.marshal" if self.cache_dir else None
+        return self.cache_dir / f"facts-v{FACTS_VERSION}-lazy.marshal" if self.cache_dir else None
 
     def _read_disk_cache(self) -> dict | None:
         path = self._cache_file()
         if path is None or self._memory or not path.exists():
             return None
         try:
-            return marshal.loads(path.read_bytes())
+            disk = marshal.loads(path.read_bytes())
         except (OSError, ValueError, EOFError, TypeError) as e:
             log.warning("ignoring unreadable scan cache %s: %s", path, e)
             return None
+        if not isinstance(disk, dict):
+            return None
+        self._disk_keys = set(disk)
+        return disk
 
     def _write_disk_cache(self, live: dict) -> None:
         path = self._cache_file()
         if path is None:
             return
-        payload = {k: (r.facts.to_tuple() if r.facts else None,
-                       tuple(_finding_dict(x) for x in r.findings)) for k, r in live.items()}
+        payload = {k: r.cache_entry() for k, r in live.items()}
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(f".tmp{os.getpid()}")

@@ -89,6 +89,11 @@ def _analyzer_version() -> str:
 ANALYZER_VERSION = _analyzer_version()
 
 
+def _facts_of(files: list, results: dict) -> list:
+    """Facts of an app's files; reading them decodes cached facts, so only apps being linked do."""
+    return [facts for facts in (results[f.rel].facts for f in files) if facts is not None]
+
+
 def _other_files_digest(root: Path, other_files: dict[str, list[str]]) -> str:
     """Requirements, lock, .env and compose files feed service detection: hash their bytes."""
     h = hashlib.sha1()
@@ -122,15 +127,13 @@ def scan(root: str | Path, *, index: Index | None = None, config: AppConfig | No
     results = index.load(found.files)
     findings: list[Finding] = list(found.findings)
 
-    by_app: dict[str, list] = defaultdict(list)
+    files_by_app: dict[str, list] = defaultdict(list)
     aliases: dict[str, dict[str, str]] = defaultdict(dict)
     for f in found.files:
-        res = results[f.rel]
-        findings.extend(res.findings)
-        if res.facts is not None:
-            by_app[f.app].append(res.facts)
-            for alias in f.aliases:
-                aliases[f.app][alias] = f.module
+        findings.extend(results[f.rel].findings)
+        files_by_app[f.app].append(f)
+        for alias in f.aliases:
+            aliases[f.app][alias] = f.module
 
     apps: list[App] = []
     endpoints: list[Endpoint] = []
@@ -141,14 +144,15 @@ def scan(root: str | Path, *, index: Index | None = None, config: AppConfig | No
     for app in found.app_roots:
         app_dir = root_path if app == "." else root_path / app
         app_config = load_config(app_dir, root_config) if app != "." else root_config
-        digest = _app_digest(app, [f for f in found.files if f.app == app], results, aliases.get(app, {}),
-                             app_config, found.app_roots, other_digest)
+        app_files = files_by_app.get(app, [])
+        digest = _app_digest(app, app_files, results, aliases.get(app, {}), app_config, found.app_roots,
+                             other_digest)
         cached = index.cached_link(app, digest)
         if isinstance(cached, AppAnalysis):
             out = cached
         else:
             ctx = AppContext(root=root_path, app=app,
-                             resolver=Resolver(by_app.get(app, []), aliases.get(app)),
+                             resolver=Resolver(_facts_of(app_files, results), aliases.get(app)),
                              config=app_config, app_roots=tuple(found.app_roots), other_files=found.other_files,
                              lasting=index.app_state.setdefault(app, {}))
             out = _analyse_app(ctx)
@@ -168,7 +172,7 @@ def scan(root: str | Path, *, index: Index | None = None, config: AppConfig | No
     stats = {
         "files": len(found.files),
         "parsed": index.parsed,
-        "lines": sum(r.facts.lines for r in results.values() if r.facts),
+        "lines": sum(r.lines for r in results.values()),
         "seconds": round(time.perf_counter() - started, 4),
     }
     return Project(root=str(root_path), apps=tuple(apps), endpoints=tuple(endpoints),

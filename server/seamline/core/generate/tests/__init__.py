@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 
 from ...model import App, OrmModel, Project
 from .adapters import orm_adapter, web_adapter
+from .code_facts import CodeFacts
 from .model import Case, GeneratedFile, Suite
 from .plan import plan_suite
 from .render import Renderer
@@ -45,8 +46,11 @@ def plan_tests(project: Project, *, root: Path, endpoints: Iterable[str] | None 
                                 output=output or "tests/integration",
                                 notes=(f"test generation for {what} with {orm or 'no ORM'} is not supported yet",)))
             continue
-        suites.append(plan_suite(orm_adapter(orm).prepare_project(project), app, root=Path(root), web=web_adapter(framework), orm=orm,
-                                 endpoints=selected, output=output, flows=flows))
+        web = web_adapter(framework)
+        app_dir = Path(root) if app.root == "." else Path(root) / app.root
+        seen = web.prepare_project(orm_adapter(orm).prepare_project(project), CodeFacts(app_dir=app_dir))
+        suites.append(plan_suite(seen, app, root=Path(root), web=web, orm=orm, endpoints=selected, output=output,
+                                 flows=flows))
     return suites
 
 

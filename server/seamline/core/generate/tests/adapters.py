@@ -49,6 +49,10 @@ class WebAdapter(Protocol):
     def list_key(self, endpoint: Endpoint, code: CodeFacts, app: App) -> str:
         """The key a list response keeps its rows under ("results" for DRF pagination), "" for a bare list."""
 
+    def prepare_project(self, project: Project, code: CodeFacts) -> Project:
+        """The project as the planner should see it (Flask: request/response shapes inferred from the
+        models a view writes, where it declares none)."""
+
     def response_many(self, endpoint: Endpoint, code: CodeFacts) -> bool: ...
 
     def login_form(self, endpoint: Endpoint) -> tuple[str, str] | None:

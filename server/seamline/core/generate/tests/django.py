@@ -50,6 +50,9 @@ class DjangoAdapter:
     def response_many(self, endpoint: Endpoint, code: CodeFacts) -> bool:
         return endpoint.handler.rsplit(".", 1)[-1] == "list"
 
+    def prepare_project(self, project: Project, code: CodeFacts) -> Project:
+        return project
+
     def list_key(self, endpoint: Endpoint, code: CodeFacts, app: App) -> str:
         """"results" when DRF paginates the list (settings' DEFAULT_PAGINATION_CLASS or the view's
         `pagination_class`), else "" (the body is the list)."""
@@ -174,8 +177,10 @@ def _setup_django() -> None:
 '''
         isolation = '''
 @pytest.fixture(autouse=True)
-def _database(db):
-    """Every test may use the database; pytest-django rolls its transaction back at the end."""
+def _database(db, settings):
+    """Every test may use the database; pytest-django rolls its transaction back at the end. Passwords
+    are hashed with a fast hasher here: the default one costs a fraction of a second per user."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 '''
         return (Section(third_party=("import django",), setup="_setup_django()", code=setup),
                 Section(code=isolation))

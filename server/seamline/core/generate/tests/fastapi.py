@@ -31,6 +31,9 @@ class FastApiAdapter:
     def implicit_statuses(self, endpoint: Endpoint, code: CodeFacts) -> tuple[int, ...]:
         return ()
 
+    def prepare_project(self, project: Project, code: CodeFacts) -> Project:
+        return project
+
     def list_key(self, endpoint: Endpoint, code: CodeFacts, app: App) -> str:
         return ""
 

@@ -279,10 +279,14 @@ class _Planner:
                     owner: str | None = None) -> list[Check]:
         if pk is None:
             return []
-        cols = {f.name for f in model.fields}
+        kinds = {f.name: kind_of(f.type, f.name) for f in model.fields}
         checks = [Check(kind="row-exists", model=model.name, source=pk)]
-        checks += [Check(kind="row", model=model.name, source=pk, name=k, value_from=f'payload["{k}"]')
-                   for k in (body or {}) if k in cols and "password" not in k]
+        for k in body or {}:
+            if k not in kinds or "password" in k or kinds[k] in ("uuid", "float"):
+                continue  # a UUID or decimal column never equals its JSON text
+            # a date column holds a date; the payload sent its ISO text
+            attr = f"{k}.isoformat()" if kinds[k] in ("date", "datetime") else k
+            checks.append(Check(kind="row", model=model.name, source=pk, name=attr, value_from=f'payload["{k}"]'))
         if owner_field and owner:
             checks.append(Check(kind="row", model=model.name, source=pk, name=owner_field, value_from=f"{owner}.id"))
         return checks
