@@ -1,25 +1,47 @@
 #!/usr/bin/env bash
 # The demo: set everything up, then run Seamline's main job on a bundled example app and
-# print what it did. Idempotent. Usage: bash scripts/demo.sh [APP_DIR]
+# print what it did: scan -> generate tests -> create the environment -> run the tests.
+# Idempotent: it works on a fresh copy of the example under .demo/ each time.
+# Usage: bash scripts/demo.sh [EXAMPLE_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-APP=${1:-examples/fastapi_items}
-SEAMLINE=.venv/bin/seamline
+EXAMPLE=${1:-examples/fastapi_items}
+SEAMLINE=$(pwd)/.venv/bin/seamline
+WORK=.demo/$(basename "$EXAMPLE")
 
 echo
-echo "== 1. scan: what Seamline reads from $APP (static analysis, the app is never imported)"
-$SEAMLINE scan "$APP"
+echo "== 0. a fresh copy of $EXAMPLE in $WORK (the example itself stays untouched)"
+rm -rf "$WORK" && mkdir -p .demo && cp -r "$EXAMPLE" "$WORK"
 
 echo
-echo "== 2. the same model as JSON (what the editor and CI consume): endpoint count and first endpoint"
-$SEAMLINE scan "$APP" --format json | .venv/bin/python -c '
-import json, sys
-p = json.load(sys.stdin)
-kinds = sorted({s["kind"] for s in p["services"]})
-print(len(p["endpoints"]), "endpoints; services:", ", ".join(kinds))
-e = p["endpoints"][0]
-print(json.dumps({k: e[k] for k in ("method", "path", "framework", "handler", "file", "line", "app")}, indent=2))'
+echo "== 1. scan: what Seamline reads from the code (static analysis; the app is never imported)"
+"$SEAMLINE" scan "$WORK" --exit-zero
 
 echo
-echo "Next steps (test generation, the compose environment and test runs) are added as they land; see README."
+echo "== 2. generate integration tests (files you review; re-running never clobbers your edits)"
+"$SEAMLINE" gen tests "$WORK" --flows
+
+echo
+echo "== 3. create the compose test environment from the services the code uses"
+"$SEAMLINE" gen compose "$WORK" --image postgres=postgres:15 --image redis=redis:7
+
+echo
+echo "== 4. run: start the environment, run the generated tests against it, classify failures, tear down"
+if bash scripts/services.sh --docker && docker info >/dev/null 2>&1; then
+  set +e
+  "$SEAMLINE" run "$WORK" --flows
+  rc=$?
+  set -e
+  echo
+  if [ $rc -eq 1 ]; then
+    echo "The failures above are the example's deliberate bugs, reported as findings at the handlers' lines."
+  elif [ $rc -ne 0 ]; then
+    echo "seamline run ended with exit code $rc" >&2
+    exit $rc
+  fi
+else
+  echo "No docker engine could be started here, so step 4 was skipped (generated files are in $WORK)."
+fi
+echo
+echo "Generated files: $WORK/tests/integration/ and $WORK/compose.test.yaml"

@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# Start the real things the tests use, when the tests will need them:
-# a docker engine (shared recipe), and later a real VS Code.
+# Start the real things the tests and the demo use: a docker engine from the shared recipe
+# (the engine, compose v2 and locally built images; this machine cannot pull images).
+# Usage: bash scripts/services.sh [--docker]     (idempotent; a running engine is reused)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RECIPES=${SEAMLINE_RECIPES:-$(cd .. && pwd)/shared/recipes}
-if [ -d tests/env ] || [ "${REQUIRE_DOCKER:-0}" = 1 ]; then
-  if docker info >/dev/null 2>&1; then
-    :
-  elif [ -f "$RECIPES/docker-engine.sh" ] && [ "$(id -u)" = 0 ]; then
-    echo "services: starting a docker engine ($RECIPES/docker-engine.sh)"
-    bash "$RECIPES/docker-engine.sh" >/tmp/seamline-docker-engine.log 2>&1 \
-      || { tail -20 /tmp/seamline-docker-engine.log >&2; echo "services: docker engine failed to start" >&2; exit 1; }
-  else
-    echo "services: no docker engine and no recipe to start one; docker tests will skip (or fail under REQUIRE_DOCKER=1)"
+if docker info >/dev/null 2>&1; then
+  exit 0
+fi
+if [ -f "$RECIPES/docker-engine.sh" ] && [ "$(id -u)" = 0 ]; then
+  echo "services: starting a docker engine ($RECIPES/docker-engine.sh; about 90 s the first time)"
+  if ! bash "$RECIPES/docker-engine.sh" >/tmp/seamline-docker-engine.log 2>&1; then
+    tail -20 /tmp/seamline-docker-engine.log >&2
+    echo "services: the docker engine failed to start (log: /tmp/seamline-docker-engine.log)" >&2
+    exit 1
   fi
+else
+  echo "services: no docker engine, and no recipe at $RECIPES to start one (or not root)."
+  echo "services: docker tests will skip, or fail under REQUIRE_DOCKER=1. Start one with: sudo systemctl start docker"
 fi
