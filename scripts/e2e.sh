@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Run the VS Code extension's tests inside a real VS Code (code-server, driven headless by the
+# shared vscode-e2e recipe), against the real language server and a copy of the fixture workspace.
+# Saves screenshots to docs/screenshots/ (the code-action menu on a handler, the panel).
+#
+#   bash scripts/e2e.sh
+#
+#   SEAMLINE_RECIPES=DIR     the shared recipes folder (default: ../shared/recipes next to the repo)
+#   SEAMLINE_E2E_SHOTS=0     skip the UI checks and screenshots (scripts/e2e-screenshots.mjs)
+#   SEAMLINE_E2E_ENV=0|1     start the compose environment for the running-panel screenshot
+#                            (default: when docker answers and has postgres:15 and redis:7)
+#   VSCODE_E2E_VERBOSE=1     show code-server's own log
+#
+# Exit codes: 0 passed; 1 tests failed; 3 the recipe could not run here (no recipe, install failed,
+# npm could not install) -- tests/extension/test_vscode_e2e.py skips on 3 unless REQUIRE_VSCODE=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+RECIPES=${SEAMLINE_RECIPES:-$ROOT/../shared/recipes}
+RECIPE=$RECIPES/vscode-e2e
+cannot() { echo "e2e: cannot run: $*" >&2; exit 3; }
+
+[ -f "$RECIPE/install.sh" ] && [ -f "$RECIPE/run-extension-tests.mjs" ] \
+  || cannot "no vscode-e2e recipe at $RECIPE (set SEAMLINE_RECIPES to the shared recipes folder)"
+command -v npm >/dev/null || cannot "npm is not installed"
+bash "$RECIPE/install.sh" >/tmp/seamline-e2e-install.log 2>&1 \
+  || { tail -20 /tmp/seamline-e2e-install.log >&2; cannot "the recipe's install.sh failed (log above)"; }
+# shellcheck disable=SC1090
+source <(bash "$RECIPE/install.sh" --env)
+
+# The server runs from the repo's venv.
+[ -x .venv/bin/python ] || bash scripts/setup.sh
+.venv/bin/python -c 'import seamline.lsp.server' 2>/dev/null \
+  || echo "e2e: warning: seamline.lsp.server does not import; tests that need the server will fail" >&2
+
+# Node dependencies: npm ci when package-lock.json changed since the last install.
+want=$(sha1sum package-lock.json | cut -d' ' -f1)
+if [ ! -f node_modules/.seamline-lock ] || [ "$(cat node_modules/.seamline-lock)" != "$want" ]; then
+  npm ci --no-audit --no-fund --loglevel=error || cannot "npm ci failed (is the npm registry reachable?)"
+  echo "$want" > node_modules/.seamline-lock
+fi
+npm run -s build
+npm run -s compile-tests
+
+# Work on a copy of the fixture: code actions write files into it. Its settings point the
+# interpreter at this checkout's venv with an absolute path.
+TMP=$(mktemp -d /tmp/seamline-e2e.XXXXXX)
+cleanup() {
+  # Whatever environment the screenshot run started in its copy is removed (scoped to that folder).
+  [ -f "$TMP/shots/compose.test.yaml" ] && timeout 120 .venv/bin/python -m seamline.cli env down "$TMP/shots" >/dev/null 2>&1 || true
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+fresh_workspace() {
+  local ws=$TMP/$1
+  rm -rf "$ws"; cp -r tests/fixtures/workspace "$ws"
+  # images: the tags this machine has locally (it cannot pull).
+  printf '{\n  "seamline.interpreter": "%s",\n  "seamline.logLevel": "debug",\n  "seamline.images": {"postgres": "postgres:15", "redis": "redis:7"}\n}\n' \
+    "$ROOT/.venv/bin/python" > "$ws/.vscode/settings.json"
+  echo "$ws"
+}
+mkdir -p docs/screenshots
+echo "e2e: extension tests (mocha, in the extension host)"
+rc=0
+ws=$(fresh_workspace all)
+env CI=true "$VSCODE_E2E_NODE" "$RECIPE/run-extension-tests.mjs" \
+  --extension "$ROOT" --tests "$ROOT/out/test/suite/index.js" --workspace "$ws" \
+  --timeout "${SEAMLINE_E2E_TIMEOUT:-300}" || rc=$?
+
+if [ "${SEAMLINE_E2E_SHOTS:-1}" = 1 ]; then
+  envflag=()
+  if [ "${SEAMLINE_E2E_ENV:-auto}" = 1 ] || { [ "${SEAMLINE_E2E_ENV:-auto}" = auto ] &&
+       timeout 10 docker image inspect postgres:15 redis:7 >/dev/null 2>&1; }; then
+    envflag=(--env)
+  fi
+  echo "e2e: UI checks and screenshots ${envflag[*]:+(with a running environment)}"
+  ws=$(fresh_workspace shots)
+  "$VSCODE_E2E_NODE" scripts/e2e-screenshots.mjs --extension "$ROOT" --workspace "$ws" \
+    --out docs/screenshots --timeout "${SEAMLINE_E2E_TIMEOUT:-420}" "${envflag[@]}" || rc=$?
+fi
+[ $rc -eq 0 ] && echo "e2e: passed; screenshots in docs/screenshots/" || echo "e2e: FAILED (exit $rc)" >&2
+exit $rc
