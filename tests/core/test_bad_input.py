@@ -189,3 +189,23 @@ def test_warm_scan_does_not_decode_facts_of_apps_it_does_not_relink(tmp_path):
     scan(root, index=warm)
     assert warm.linked == 0
     assert all(r._raw is not None for r in warm._memory.values())  # still marshalled
+
+
+def test_naming_the_changed_file_reads_only_that_file(tmp_path):
+    root = _project(tmp_path)
+    (root / "app" / "other.py").write_text("Y = 2\n")
+    index = Index()
+    first = scan(root, index=index)
+    (root / "app" / "other.py").write_text("def f(:\n")
+    project = scan(root, index=index, changed=[root / "app" / "other.py"])
+    assert index.parsed == 1
+    assert [f.file for f in project.findings if f.code == "syntax-error"] == ["app/other.py"]
+    assert project.stats["files"] == first.stats["files"]
+    # a new file is not in the last walk: the folder is walked again and the file is seen
+    (root / "app" / "new.py").write_text("Z = 1\n")
+    project = scan(root, index=index, changed=["app/new.py"])
+    assert project.stats["files"] == first.stats["files"] + 1
+    # a deleted file too
+    (root / "app" / "new.py").unlink()
+    project = scan(root, index=index, changed=["app/new.py"])
+    assert project.stats["files"] == first.stats["files"]

@@ -62,6 +62,10 @@ class Index:
     _overlay: dict[str, str] = field(default_factory=dict)  # abs path -> unsaved buffer text
     parsed: int = 0  # files parsed in the last `load` (for tests and benchmarks)
     _disk_keys: set = field(default_factory=set)
+    # the last load's answer per relative path: (module, cache key, result), for `only=` loads
+    _last_out: dict = field(default_factory=dict)
+    # the last discovery per workspace root, reused when the caller names the changed files
+    last_discovery: dict = field(default_factory=dict)
     linked: int = 0  # apps linked (not served from the link cache) in the last scan
     # app root -> (digest of everything the app's analysis read, pickled AppAnalysis)
     _links: dict[str, tuple[str, bytes]] = field(default_factory=dict)
@@ -76,14 +80,21 @@ class Index:
     def clear_overlay(self, path: Path) -> None:
         self._overlay.pop(str(path.resolve()), None)
 
-    def load(self, files: list[SourceFile]) -> dict[str, FileResult]:
-        """FileResult per relative path."""
+    def load(self, files: list[SourceFile], *, only: set[str] | None = None) -> dict[str, FileResult]:
+        """FileResult per relative path. With `only` (relative paths the caller knows changed),
+        every other file keeps the result of the previous `load` without being read again."""
         self.parsed = 0
         disk = self._read_disk_cache()
         out: dict[str, FileResult] = {}
         live: dict[tuple[str, str, str], FileResult] = {}
         dirty = False
+        previous = self._last_out if only is not None else {}
         for f in files:
+            kept = previous.get(f.rel) if f.rel not in (only or ()) else None
+            if kept is not None and kept[0] == f.module:
+                live[kept[1]] = kept[2]
+                out[f.rel] = kept[2]
+                continue
             data, finding = self._read(f)
             if data is None:
                 out[f.rel] = FileResult(None, (finding,) if finding else ())
@@ -107,6 +118,9 @@ class Index:
         if dirty or set(live) != known:
             self._write_disk_cache(live)
         self._memory = live  # evicts entries of deleted/changed files
+        by_result = {id(r): k for k, r in live.items()}
+        self._last_out = {rel: (k[1], k, r) for rel, r in out.items()
+                          if (k := by_result.get(id(r))) is not None}
         return out
 
     def _read(self, f: SourceFile) -> tuple[bytes | None, Finding | None]:

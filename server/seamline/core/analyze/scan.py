@@ -17,7 +17,7 @@ from . import fastapi as fastapi_linker
 from . import flask as flask_linker
 from . import orm, services
 from .context import AppContext, LinkResult
-from .discover import discover
+from .discover import Discovery, discover
 from .index import Index
 from .resolve import Resolver
 
@@ -89,6 +89,29 @@ def _analyzer_version() -> str:
 ANALYZER_VERSION = _analyzer_version()
 
 
+def _discovery(root: Path, config: AppConfig, index: Index,
+               changed: list[str | Path] | None) -> tuple[Discovery, set[str] | None]:
+    """Reuse the previous walk when every changed file is a known Python file that still exists
+    (an edit); anything else (a new, deleted or non-Python file) walks the folder again."""
+    key = (str(root), repr(config))
+    previous = index.last_discovery.get(key)
+    if changed is not None and previous is not None:
+        known = {f.rel for f in previous.files}
+        rels = set()
+        for c in changed:
+            p = Path(c)
+            p = p.resolve() if p.is_absolute() else (root / p).resolve()
+            try:
+                rels.add(p.relative_to(root).as_posix())
+            except ValueError:
+                continue  # outside this workspace: not ours
+        if rels <= known and all((root / r).is_file() for r in rels):
+            return previous, rels
+    found = discover(root, include=list(config.include) or None, exclude=list(config.exclude))
+    index.last_discovery = {key: found}
+    return found, None
+
+
 def _facts_of(files: list, results: dict) -> list:
     """Facts of an app's files; reading them decodes cached facts, so only apps being linked do."""
     return [facts for facts in (results[f.rel].facts for f in files) if facts is not None]
@@ -116,15 +139,19 @@ def _app_digest(app: str, files: list, results: dict, aliases: dict[str, str], c
     return h.hexdigest()
 
 
-def scan(root: str | Path, *, index: Index | None = None, config: AppConfig | None = None) -> Project:
+def scan(root: str | Path, *, index: Index | None = None, config: AppConfig | None = None,
+         changed: list[str | Path] | None = None) -> Project:
+    """Analyse the folder `root`. `changed` names the files that changed since the last scan
+    with the same `index` (the editor knows them): then only they are read again, and the
+    folder is not walked unless one of them is new or gone."""
     started = time.perf_counter()
     root_path = Path(root).resolve()
     if not root_path.is_dir():
         raise UsageError(f"{root}: not a folder. Pass the folder that holds your project.")
     index = index or Index()
     root_config = load_config(root_path, config)
-    found = discover(root_path, include=list(root_config.include) or None, exclude=list(root_config.exclude))
-    results = index.load(found.files)
+    found, only = _discovery(root_path, root_config, index, changed)
+    results = index.load(found.files, only=only)
     findings: list[Finding] = list(found.findings)
 
     files_by_app: dict[str, list] = defaultdict(list)
