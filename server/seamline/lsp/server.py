@@ -72,6 +72,8 @@ class SeamlineServer(LanguageServer):
         self._indexed: asyncio.Event | None = None
         self._tasks: set[asyncio.Task] = set()
         self._debounced: dict[str, asyncio.Task] = {}
+        # files changed since the last scan; None means "unknown: walk the workspace again"
+        self._changed: set[str] | None = None
         self._scan_lock: asyncio.Lock | None = None
         self._scan_wanted = False
 
@@ -119,6 +121,13 @@ class SeamlineServer(LanguageServer):
             self._indexed, self._scan_lock = asyncio.Event(), asyncio.Lock()
         return self._indexed, self._scan_lock
 
+    def note_changed(self, path: Path | None) -> None:
+        """Record what the next scan must re-read: one file (an edit), or everything (None)."""
+        if path is None:
+            self._changed = None
+        elif self._changed is not None:  # a pending full scan (None) already covers the file
+            self._changed.add(str(path))
+
     async def reindex(self, *, title: str | None = None) -> Snapshot | None:
         """Scan the workspace off the event loop and tell the features. Requests that arrive while a
         scan runs are folded into one follow-up scan."""
@@ -130,21 +139,25 @@ class SeamlineServer(LanguageServer):
             if not self._scan_wanted:
                 return self.snapshot  # a scan that started after our request already covered it
             self._scan_wanted = False
-            snapshot = await self._scan(title)
+            changed, self._changed = self._changed, set()
+            snapshot = await self._scan(title, changed)
+            if snapshot is None:
+                self._changed = None  # the next scan must not trust a partial picture
         if snapshot is not None:
             self.snapshot = snapshot
             indexed.set()
             await self.dispatcher.emit(self, "indexed", snapshot)
         return snapshot
 
-    async def _scan(self, title: str | None) -> Snapshot | None:
+    async def _scan(self, title: str | None, changed: set[str] | None = None) -> Snapshot | None:
         assert self.root is not None and self.index is not None
+        files = sorted(changed) if changed is not None else None
         try:
             if title is None:
-                return await asyncio.to_thread(build_snapshot, self.root, self.index, self.settings)
+                return await asyncio.to_thread(build_snapshot, self.root, self.index, self.settings, files)
             async with progress(self, title) as report:
                 report(f"scanning {self.root.name}")
-                snapshot = await asyncio.to_thread(build_snapshot, self.root, self.index, self.settings)
+                snapshot = await asyncio.to_thread(build_snapshot, self.root, self.index, self.settings, files)
                 report(f"{len(snapshot.project.endpoints)} endpoints, {len(snapshot.project.services)} services",
                        100)
                 return snapshot

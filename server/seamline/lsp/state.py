@@ -77,8 +77,10 @@ def test_files(root: Path, output: str) -> dict[str, str]:
     return out
 
 
-def build_snapshot(root: Path, index: Index, settings: Settings) -> Snapshot:
-    project = scan(root, index=index)
+def build_snapshot(root: Path, index: Index, settings: Settings, changed: list[str] | None = None) -> Snapshot:
+    """`changed`: the files edited since the last snapshot, when known (the scan then re-reads
+    only those); None scans the workspace afresh."""
+    project = scan(root, index=index, changed=changed)
     by_file: dict[str, list[Endpoint]] = {}
     for e in project.endpoints:
         by_file.setdefault(e.file, []).append(e)

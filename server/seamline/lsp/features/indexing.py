@@ -39,7 +39,9 @@ def python_file(ls: SeamlineServer, uri: str) -> Path | None:
     return resolved if resolved.is_relative_to(ls.root) else None
 
 
-def schedule(ls: SeamlineServer, key: str) -> None:
+def schedule(ls: SeamlineServer, key: str, path: Path | None = None) -> None:
+    """Re-index soon; `path` is the one file that changed, or None when anything may have."""
+    ls.note_changed(path)
     ls.debounce(key, ls.reindex)
 
 
@@ -58,17 +60,17 @@ def register(server: SeamlineServer) -> None:
         if path is None or ls.index is None:
             return
         ls.index.set_overlay(path, ls.workspace.get_text_document(uri).source)
-        schedule(ls, uri)
+        schedule(ls, uri, path)
 
     async def on_saved(ls: SeamlineServer, uri: str) -> None:
         if ls.root is not None:
-            schedule(ls, uri)
+            schedule(ls, uri, python_file(ls, uri))
 
     async def on_closed(ls: SeamlineServer, uri: str) -> None:
         path = python_file(ls, uri)
         if path is not None and ls.index is not None:
             ls.index.clear_overlay(path)  # the disk is the truth again (the buffer may have been discarded)
-            schedule(ls, uri)
+            schedule(ls, uri, path)
 
     async def on_files(ls: SeamlineServer, changes: list[types.FileEvent]) -> None:
         if ls.root is not None and changes:
