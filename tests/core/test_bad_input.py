@@ -209,3 +209,19 @@ def test_naming_the_changed_file_reads_only_that_file(tmp_path):
     (root / "app" / "new.py").unlink()
     project = scan(root, index=index, changed=["app/new.py"])
     assert project.stats["files"] == first.stats["files"]
+
+
+def test_an_app_mixing_frameworks_reports_each_framework_s_endpoints(tmp_path):
+    root = _project(tmp_path)
+    (root / "app" / "api.py").write_text(
+        "from fastapi import FastAPI\napi = FastAPI()\n\n@api.get('/fast')\ndef fast():\n    return {}\n")
+    (root / "app" / "web.py").write_text(
+        "from flask import Flask\nweb = Flask(__name__)\n\n@web.route('/slow', methods=['POST'])\n"
+        "def slow():\n    return ''\n")
+    (root / "app" / "broken.py").write_text("from django.urls import path\nurlpatterns = [path(\n")
+    project = scan(root)
+    assert sorted((e.framework, e.method, e.path) for e in project.endpoints) == [
+        ("fastapi", "GET", "/fast"), ("flask", "POST", "/slow")]
+    [app] = project.apps
+    assert set(app.frameworks) == {"fastapi", "flask"}
+    assert "syntax-error" in _codes(project)
