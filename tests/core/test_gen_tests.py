@@ -54,6 +54,7 @@ def test_items_tests_cover_happy_path_auth_ownership_validation_and_not_found(fi
         "test_list_items_includes_item_of_current_user",
         "test_list_items_without_token_returns_401",
         "test_list_items_with_invalid_token_returns_401",
+        "test_list_items_survives_edge_query_values",
         "test_list_items_rejects_invalid_query",
         "test_create_item_persists_item_for_owner",
         "test_create_item_without_token_returns_401",
@@ -62,6 +63,7 @@ def test_items_tests_cover_happy_path_auth_ownership_validation_and_not_found(fi
         "test_search_items_includes_item_of_current_user",
         "test_search_items_without_token_returns_401",
         "test_search_items_with_invalid_token_returns_401",
+        "test_search_items_survives_edge_query_values",  # q="" is the deliberate 500
         "test_read_item_returns_item_of_current_user",
         "test_read_item_without_token_returns_401",
         "test_read_item_with_invalid_token_returns_401",
@@ -96,6 +98,7 @@ def test_users_and_login_tests_use_roles_conflicts_and_the_apps_sign_up(files):
         "test_list_users_without_token_returns_401",
         "test_list_users_with_invalid_token_returns_401",
         "test_list_users_for_non_admin_returns_403",
+        "test_list_users_survives_edge_query_values",
         "test_list_users_rejects_invalid_query",
     ]
     login = files["tests/integration/test_login_api.py"]

@@ -15,47 +15,28 @@ import sys
 from pathlib import Path
 
 import pytest
+from docker_engine import RECIPE_IMAGES, unavailable
 from seamline.cli import main
 from seamline.core.generate.compose import project_name
 from seamline.core.generate.envfile import ENV_FILE, parse_env
-from seamline.env import ComposeCli, ComposeMissing, DockerUnavailable, leftovers
-from seamline.env.engine import connect
+from seamline.env import leftovers
 
 REPO = Path(__file__).resolve().parents[2]
 SMOKE = Path(__file__).with_name("example_smoke")
 EXAMPLES = {"flask_notes": ("flask", "flask_sqlalchemy", "flask_login", "psycopg"),
             "drf_tasks": ("django", "rest_framework", "psycopg")}
 BUGS = {"flask_notes": 3, "drf_tasks": 5}  # "ok BUG ..." lines each smoke script prints
-POSTGRES_IMAGE = "postgres:15"  # the tag the engine recipe provides here
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("REQUIRE_DOCKER") == "1":
-        pytest.fail(f"REQUIRE_DOCKER=1 but {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def engine():
-    try:
-        client = connect(timeout_s=5)
-        ComposeCli().version()
-    except (DockerUnavailable, ComposeMissing) as e:
-        _unavailable(f"no usable docker engine/compose v2: {e}")
-    if not client.images.list(name=POSTGRES_IMAGE):
-        _unavailable(f"image {POSTGRES_IMAGE} missing (run `bash ../shared/recipes/docker-engine.sh`)")
-    return client
 
 
 @pytest.mark.docker
 @pytest.mark.parametrize("example", sorted(EXAMPLES))
-def test_example_runs_on_real_postgres_and_shows_its_bugs(example, engine, tmp_path):
+def test_example_runs_on_real_postgres_and_shows_its_bugs(example, docker_engine, tmp_path):
     missing = [m for m in EXAMPLES[example] if importlib.util.find_spec(m) is None]
     if missing:
-        _unavailable(f"{', '.join(missing)} not installed (pip install -e '.[examples]')")
+        unavailable(f"{', '.join(missing)} not installed (pip install -e '.[examples]')")
     copy = tmp_path / example  # compose and .seamline/env go into the copy, never into examples/
     shutil.copytree(REPO / "examples" / example, copy, ignore=shutil.ignore_patterns("__pycache__", ".seamline"))
-    assert main(["gen", "compose", str(copy), "--image", f"postgres={POSTGRES_IMAGE}"]) == 0
+    assert main(["gen", "compose", str(copy), "--image", f"postgres={RECIPE_IMAGES['postgres']}"]) == 0
     project = project_name(copy.resolve())
     try:
         assert main(["env", "up", str(copy)]) == 0
@@ -67,4 +48,4 @@ def test_example_runs_on_real_postgres_and_shows_its_bugs(example, engine, tmp_p
         assert run.stdout.count("ok BUG") == BUGS[example], run.stdout
     finally:
         main(["env", "down", str(copy)])
-    assert leftovers(project, client=engine) == []
+    assert leftovers(project, client=docker_engine) == []

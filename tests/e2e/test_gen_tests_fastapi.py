@@ -1,6 +1,7 @@
-"""The proof for test generation on examples/fastapi_items: generate the suite, bring up the real
-environment (Postgres, Redis in docker), run the suite, classify every failure. At least 90% pass on
-the first run, and the example's three deliberate bugs come back as findings at their handlers."""
+"""The proof for test generation on examples/fastapi_items: generate the suite (flows included), bring
+up the real environment (Postgres, Redis in docker), run the suite, classify every failure. At least
+90% pass on the first run, and the example's three deliberate bugs come back as findings at their
+handlers. The environment is gone afterwards."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import IMAGES
+from docker_engine import RECIPE_IMAGES
 from seamline.cli import _scan_root, build_parser, main
 from seamline.env import leftovers, prune
 from seamline.testrun.commands import verify
@@ -34,11 +35,12 @@ def test_generated_suite_passes_on_the_example_and_finds_its_three_bugs(tmp_path
         pytest.skip(f"the example's packages are not installed ({', '.join(missing)}): pip install -e '.[examples]'")
     root = tmp_path / "fastapi_items"
     shutil.copytree(EXAMPLE, root)
-    assert main(["gen", "tests", str(root)]) == 0
+    assert main(["gen", "tests", str(root), "--flows"]) == 0
     assert (root / "tests/integration/test_items_api.py").is_file()
+    assert (root / "tests/integration/test_flows_api.py").is_file()
 
     project_name = f"seamline-e2e-{uuid.uuid4().hex[:8]}"
-    images = [a for kind, image in IMAGES.items() for a in ("--image", f"{kind}={image}")]
+    images = [a for kind in ("postgres", "redis") for a in ("--image", f"{kind}={RECIPE_IMAGES[kind]}")]
     args = build_parser().parse_args(["run", str(root), "-p", project_name, *images])
     started = time.monotonic()
     try:

@@ -3,37 +3,22 @@ under REQUIRE_DOCKER=1 (CI), so CI cannot go green by skipping."""
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import docker
 import pytest
+from docker_engine import require_engine
 from seamline.core.generate.compose import project_name
-from seamline.env import ComposeCli, ComposeMissing, DockerUnavailable, leftovers, prune
-from seamline.env.engine import connect
+from seamline.env import ComposeCli, leftovers, prune
 
 # The only tags the recipe's engine provides here (shared/recipes/README.md).
 IMAGES = {"postgres": "postgres:15", "redis": "redis:7", "rabbitmq": "rabbitmq:3", "mysql": "mariadb:10.11"}
 BASE_IMAGE = "debian:bookworm-slim"
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("REQUIRE_DOCKER") == "1":
-        pytest.fail(f"REQUIRE_DOCKER=1 but {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def docker_client() -> docker.DockerClient:
-    try:
-        client = connect(timeout_s=5)
-        ComposeCli().version()
-    except (DockerUnavailable, ComposeMissing) as e:
-        _unavailable(f"no usable docker engine/compose v2: {e}")
-    missing = [t for t in [*IMAGES.values(), BASE_IMAGE] if not client.images.list(name=t)]
-    if missing:
-        _unavailable(f"images missing: {', '.join(missing)} (run `bash ../shared/recipes/docker-engine.sh`)")
-    return client
+    return require_engine([*IMAGES.values(), BASE_IMAGE])
 
 
 @pytest.fixture

@@ -33,6 +33,7 @@ _MISSING_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
 _STATUS = re.compile(r"assert (\d{3}) == (\d{3})")
 _FAILING_LINE = re.compile(r"^>\s+(.*)$", re.MULTILINE)
 _FRAME = re.compile(r"^([\w./-]+\.py):(\d+): (\w+(?:Error|Exception|Exit)\w*)", re.MULTILINE)
+_CALL_FRAME = re.compile(r"^([\w./-]+\.py):(\d+): in \w+", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,13 +109,22 @@ def _environment(o: Outcome, packages: set[str]) -> Classified | None:
 
 def _app_exception(o: Outcome) -> tuple[str, int, str] | None:
     """(file, line, exception) of an exception raised in the app's own code (not the tests, not a
-    library), from the report's `path.py:line: Error` frame lines."""
-    for file, line, exc in reversed(_FRAME.findall(o.details)):
-        parts = PurePosixPath(file).parts
-        if file.startswith("/") or "site-packages" in parts or "tests" in parts[:2] or exc == "AssertionError":
+    library), from the report's `path.py:line: Error` frame lines; an exception a library raised for
+    the app (a database error) is placed at the app's deepest `path.py:line: in func` frame."""
+    raised = _FRAME.findall(o.details)
+    for file, line, exc in reversed(raised):
+        if not _in_app(file) or exc == "AssertionError":
             continue
         return file, int(line), exc
+    calls = [(file, int(line)) for file, line in _CALL_FRAME.findall(o.details) if _in_app(file)]
+    if raised and raised[-1][2] != "AssertionError" and calls:
+        return (*calls[-1], raised[-1][2])
     return None
+
+
+def _in_app(file: str) -> bool:
+    parts = PurePosixPath(file).parts
+    return not file.startswith("/") and "site-packages" not in parts and "tests" not in parts[:2]
 
 
 def _failing_line(o: Outcome) -> str:

@@ -137,12 +137,13 @@ def _run(root: Path, project: Project, args: argparse.Namespace) -> int:
 
 
 def _with_env(root: Path, project: Project, args: argparse.Namespace, body):
+    from ..cli import _key_value
     from ..core.generate.workspace_compose import COMPOSE_FILES, plan_compose
     from ..core.generate.writer import write_generated
     from ..env import ComposeCli, DockerUnavailable, EnvError, running_env
     from ..env.workspace import workspace_env_spec
 
-    images = dict(_key_value(x) for x in args.image)
+    images = dict(_key_value(x, "--image") for x in args.image)
     if not any((root / f).is_file() for f in COMPOSE_FILES):
         plan = plan_compose(project, root, images=images, regenerate=f"seamline gen compose {args.path}")
         if plan.text is not None and plan.result is not None:
@@ -166,13 +167,6 @@ def _with_env(root: Path, project: Project, args: argparse.Namespace, body):
     except EnvError as e:
         print(f"seamline: the test environment did not come up: {e}", file=sys.stderr)
         return None
-
-
-def _key_value(text: str) -> tuple[str, str]:
-    key, sep, value = text.partition("=")
-    if not sep or not key or not value:
-        raise UsageError(f"--image {text!r}: write KIND=IMAGE, e.g. postgres=postgres:15.")
-    return key, value
 
 
 def _app_dir(root: Path, suite: Suite) -> Path:

@@ -14,13 +14,13 @@ import sys
 sys.path.insert(0, ".")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "taskhub.settings")
 
-import django
+import django  # noqa: E402
 
 django.setup()
 
-from django.core.management import call_command
-from rest_framework.test import APIClient
-from tasks.models import Project, Task
+from django.core.management import call_command  # noqa: E402
+from rest_framework.test import APIClient  # noqa: E402
+from tasks.models import Project, Task  # noqa: E402
 
 
 def expect(what: str, got: object, want: object) -> None:

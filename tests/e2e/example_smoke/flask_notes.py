@@ -11,9 +11,9 @@ import sys
 
 sys.path.insert(0, ".")
 
-from notes import create_app
-from notes.extensions import db
-from notes.models import Note
+from notes import create_app  # noqa: E402
+from notes.extensions import db  # noqa: E402
+from notes.models import Note  # noqa: E402
 
 
 def expect(what: str, got: object, want: object) -> None:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from ..config import AppConfig
 from ..model import Endpoint, Finding, OrmModel, Schema, TokenSource
 from .facts import ModuleFacts
 from .jedi_infer import JediInfer
-from .resolve import Resolver
+from .memo import Memo
+from .resolve import ALL_MODULES, Resolver
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -26,11 +31,23 @@ class AppContext:
     # per-app results analyses share (e.g. the ORM models effects_of looks up), keyed by
     # "<module>.<what>"; lives and dies with this context, so no module-level caches
     memo: dict[str, object] = field(default_factory=dict, repr=False)
-    # state that outlives one scan, owned by the Index (jedi's answers, keyed by file content)
+    # state that outlives one scan, owned by the Index (jedi's answers, keyed by file content;
+    # the memo of per-endpoint results, see memo.py)
     lasting: dict[str, object] = field(default_factory=dict, repr=False)
+    # module name -> digest of its file's bytes, for reusing memoized results across scans
+    # (the resolver hashes the facts of modules missing here)
+    digests: dict[str, str] = field(default_factory=dict, repr=False)
+    _memo: Memo | None = field(default=None, repr=False)
+    _once: set[tuple[str, str, int]] = field(default_factory=set, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.digests:
+            self.resolver.digests.update(self.digests)
 
     def jedi(self) -> JediInfer:
         """The app's jedi helper, created on first use (most scans never need it)."""
+        # jedi reads whatever files it likes: a result that used it depends on all of them
+        self.resolver.use(ALL_MODULES)
         found = self.lasting.get("jedi")
         if not isinstance(found, JediInfer):
             found = JediInfer(self.app_dir)
@@ -59,9 +76,44 @@ class AppContext:
                         return True
         return False
 
-    def finding(self, code: str, message: str, *, file: str = "", line: int = 0, severity: str = "warning") -> None:
-        self.findings.append(Finding(code=code, message=message, severity=severity, file=file, line=line,
-                                     app=self.app))
+    def finding(self, code: str, message: str, *, file: str = "", line: int = 0, severity: str = "warning",
+                once: bool = False) -> None:
+        """Report a finding; with `once`, only the first report of `code` at a place counts
+        (however many routes share the handler or helper it is about)."""
+        self.report(Finding(code=code, message=message, severity=severity, file=file, line=line, app=self.app),
+                    once)
+
+    def report(self, finding: Finding, once: bool = False) -> None:
+        if self._memo is not None:
+            self._memo.log(finding, once)  # even when suppressed: a replay must suppress it again
+        if once:
+            key = (finding.code, finding.file, finding.line)
+            if key in self._once:
+                return
+            self._once.add(key)
+        self.findings.append(finding)
+
+    # results reused across scans (memo.py) -----------------------------------------------------
+    def memoized(self, key: Hashable, compute: Callable[[], T], reads: tuple[str, ...] = ()) -> T:
+        """`compute()`, or its result from an earlier scan when no module it read has changed.
+        The key names every input not read through the resolver; `reads` names modules whose
+        facts the caller hands to `compute` directly."""
+        return self._memos().memoized(key, compute, reads)
+
+    def shared(self, name: str, compute: Callable[[], T], fingerprint: Callable[[T], str]) -> T:
+        """A per-scan value derived from many modules; readers depend on its fingerprint."""
+        return self._memos().shared(name, compute, fingerprint)
+
+    def memo_counts(self) -> tuple[int, int]:
+        """(computed, reused) memo entries so far in this scan."""
+        memo = self._memos()
+        return memo.store.computed, memo.store.reused
+
+    def _memos(self) -> Memo:
+        if self._memo is None:
+            signature = repr((self.app, self.config, self.app_roots, sorted(self.other_files.items())))
+            self._memo = Memo(self.resolver, self.lasting, signature, self.report)
+        return self._memo
 
 
 @dataclass

@@ -33,6 +33,7 @@ from .facts import FunctionFacts, ModuleFacts
 from .fastapi_common import Scope, ctor_name, is_ellipsis, last_name, qual, resolve, status_code
 from .fastapi_deps import DependencyWalker, DepRef, SigParam, dep_refs, list_refs, signature, token_functions
 from .pydantic_schemas import SchemaCollector, constraints_of
+from .resolve import Symbol
 
 log = logging.getLogger(__name__)
 
@@ -345,9 +346,36 @@ class _Linker:
     # endpoints ---------------------------------------------------------------------------------------
     def _endpoint(self, route: _Route, method: str, mount: _Mount) -> Endpoint:
         m, fn = route.module, route.fn
+        makers = tuple(sorted({t.name for t in self.token_fns}))
+        # everything the endpoint depends on that is not looked up through the resolver: the
+        # route as declared, what it is mounted under, and the token functions the app has
+        key = ("fastapi.endpoint", m.module, fn.qualname, method, route.path, route.call, route.lines,
+               mount.prefix, mount.tags, tuple(_ref_key(d) for d in mount.deps), makers)
+        reads = (m.module, *(d.scope.module for d in mount.deps))
+        endpoint, token, schema_roots = self.ctx.memoized(key, lambda: self._link_endpoint(route, method, mount),
+                                                          reads=reads)
+        for sym, kind in schema_roots:  # a reused endpoint still brings its schemas along
+            self.schemas.add(sym, kind)
+        if token is not None:
+            self.result.token_sources.append(token)
+        return endpoint
+
+    def _link_endpoint(self, route: _Route, method: str, mount: _Mount
+                       ) -> tuple[Endpoint, TokenSource | None, tuple[tuple[Symbol, str], ...]]:
+        m, fn = route.module, route.fn
         scope = Scope.of(m.module, fn)
         kw = call_kwargs(route.call)
         path = normalise_path(mount.prefix + route.path)
+        roots = self.schemas.recording()
+        try:
+            endpoint, token = self._build_endpoint(route, method, mount, path, scope, kw)
+        finally:
+            self.schemas.stop_recording(roots)
+        return endpoint, token, tuple(roots)
+
+    def _build_endpoint(self, route: _Route, method: str, mount: _Mount, path: str, scope: Scope, kw: dict
+                        ) -> tuple[Endpoint, TokenSource | None]:
+        m, fn = route.module, route.fn
         sig = signature(self.ctx, scope, fn)
         params, request_schema = self._params(sig, path)
         deco_scope = Scope.of(m.module)
@@ -363,8 +391,7 @@ class _Linker:
             response_schema=ref[0] if ref else None, status_code=status_code(kw.get("status_code")),
             auth=auth, dependencies=dependencies, effects=orm.effects_of(self.ctx, m, fn),
             tags=tuple(dict.fromkeys(mount.tags + tuple(strings(kw.get("tags"))))), decorator_lines=route.lines)
-        self._token_endpoint(endpoint, scope, sig, fn)
-        return endpoint
+        return endpoint, self._token_endpoint(endpoint, scope, sig, fn)
 
     def _params(self, sig: list[SigParam], path: str) -> tuple[tuple[Param, ...], str | None]:
         path_names = {p[0] for p in _PATH_PARAM.findall(path)}
@@ -394,15 +421,23 @@ class _Linker:
         return bool(name) and name.split(".")[0] in ("starlette", "sqlalchemy", "sqlmodel") and \
             name.rsplit(".", 1)[-1] in _INJECTED
 
-    def _token_endpoint(self, e: Endpoint, scope: Scope, sig: list[SigParam], fn: FunctionFacts) -> None:
+    def _token_endpoint(self, e: Endpoint, scope: Scope, sig: list[SigParam], fn: FunctionFacts
+                        ) -> TokenSource | None:
         """Login endpoints: take an OAuth2 password form, return an access_token, or call a token function."""
         makers = {t.name for t in self.token_fns}
         calls_maker = any(qual(self.ctx, scope, call_func(c)) in makers for c in fn.calls)
         form = any(last_name(p.type) in _LOGIN_FORMS for p in sig)
         if calls_maker or form or _returns_access_token(fn):
-            self.result.token_sources.append(TokenSource(
-                kind="endpoint", name=f"{e.method} {e.path}", scheme="jwt" if calls_maker else "oauth2",
-                file=e.file, line=e.line, app=self.ctx.app))
+            return TokenSource(kind="endpoint", name=f"{e.method} {e.path}", scheme="jwt" if calls_maker else "oauth2",
+                               file=e.file, line=e.line, app=self.ctx.app)
+        return None
+
+
+def _ref_key(d: DepRef) -> tuple:
+    """A dependency as a memo key: what was written, and where (the module is tracked apart)."""
+    return (d.kind, d.call, d.scope.module, d.scope.fn.qualname if d.scope.fn else "", d.type,
+            d.type_scope.module if d.type_scope else "", d.type_scope.fn.qualname if d.type_scope and d.type_scope.fn
+            else "")
 
 
 def _param(p: SigParam, location: str) -> Param:

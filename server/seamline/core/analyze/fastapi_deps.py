@@ -123,8 +123,6 @@ class DependencyWalker:
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
-        self._nodes: dict[str, _Node | None] = {}
-        self._reported: set[tuple[str, int]] = set()
 
     def closure(self, refs: list[DepRef]) -> tuple[tuple[Dependency, ...], tuple[AuthRequirement, ...]]:
         deps: dict[str, Dependency] = {}
@@ -155,22 +153,18 @@ class DependencyWalker:
         if sym is None:
             self._unresolved(ref, target)
             return None
-        key = f"{sym.fqn}()" if instance is not None else sym.fqn
-        if key not in self._nodes:
-            self._nodes[key] = None  # cycle guard while building
-            self._nodes[key] = self._build(sym, instance)
-        return self._nodes[key]
+        # one node per symbol and instance expression (`Depends(RoleChecker(["admin"]))`), memoized
+        # across scans; building a node never asks for another node, so it needs no cycle guard
+        return self.ctx.memoized(("fastapi.dep-node", sym.kind, sym.module, sym.name, instance),
+                                 lambda: self._build(sym, instance), reads=(sym.module,) if sym.module else ())
 
     def _unresolved(self, ref: DepRef, target: MaybeExpr) -> None:
         module = self.ctx.resolver.module(ref.scope.module)
         line = ref.call[4] if is_call(ref.call) else 0
         file = module.path if module else ""
-        if (file, line) in self._reported:
-            return
-        self._reported.add((file, line))
         self.ctx.finding("unresolved-dependency", f"Cannot resolve the dependency {dotted(target) or '?'} "
                          "statically; its own dependencies and auth are not followed.", file=file, line=line,
-                         severity="info")
+                         severity="info", once=True)
 
     def _build(self, sym: Symbol, instance: MaybeExpr) -> _Node:
         if sym.kind == "external":
@@ -272,8 +266,13 @@ def token_functions(ctx: AppContext) -> list[TokenSource]:
     """Functions that issue JWTs (call `jwt.encode` themselves)."""
     out = []
     for module in ctx.resolver.iter_modules():
-        for fn in module.functions:
-            if _calls_jwt(ctx, Scope.of(module.module, fn), fn, "encode", _MAX_DECODE_DEPTH):
-                out.append(TokenSource(kind="function", name=f"{module.module}.{fn.qualname}", scheme="jwt",
-                                       file=module.path, line=fn.line, app=ctx.app))
+        out.extend(ctx.memoized(("fastapi.token-functions", module.module),
+                                lambda module=module: _module_token_functions(ctx, module), reads=(module.module,)))
     return out
+
+
+def _module_token_functions(ctx: AppContext, module: ModuleFacts) -> tuple[TokenSource, ...]:
+    return tuple(TokenSource(kind="function", name=f"{module.module}.{fn.qualname}", scheme="jwt", file=module.path,
+                             line=fn.line, app=ctx.app)
+                 for fn in module.functions
+                 if _calls_jwt(ctx, Scope.of(module.module, fn), fn, "encode", _MAX_DECODE_DEPTH))

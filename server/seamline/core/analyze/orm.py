@@ -9,6 +9,7 @@ which models it creates, reads, updates or deletes.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from dataclasses import dataclass
@@ -40,7 +41,6 @@ from .resolve import Symbol, local_env
 log = logging.getLogger(__name__)
 
 _MEMO_KEY = "orm.index"
-_MEMO_REPORTED = "orm.reported"
 _MAX_DEPTH = 5  # helper calls followed below a handler
 _MAX_ALIAS_HOPS = 8
 
@@ -113,21 +113,18 @@ def auth_user_model(ctx: AppContext) -> str:
 
 
 def _index(ctx: AppContext) -> _OrmIndex:
-    # linkers ask effects_of before scan asks collect_models; collect once per app context
-    cached = ctx.memo.get(_MEMO_KEY)
-    if not isinstance(cached, _OrmIndex):
-        cached = _ModelCollector(ctx).collect()
-        ctx.memo[_MEMO_KEY] = cached
-    return cached
+    # linkers ask effects_of before scan asks collect_models; collect once per app context. What
+    # reads the index depends on its fingerprint: a handler edit leaves the models alone.
+    return ctx.shared(_MEMO_KEY, lambda: _ModelCollector(ctx).collect(), _fingerprint)
+
+
+def _fingerprint(index: _OrmIndex) -> str:
+    return hashlib.sha1(repr((index.auth_user, sorted(index.models.items()))).encode()).hexdigest()
 
 
 def _report(ctx: AppContext, code: str, message: str, *, file: str, line: int, severity: str = "info") -> None:
     """A finding once per place, however many routes share the handler or helper."""
-    seen = ctx.memo.setdefault(_MEMO_REPORTED, set())
-    key = (code, file, line)
-    if key not in seen:  # type: ignore[operator]
-        seen.add(key)  # type: ignore[union-attr]
-        ctx.finding(code, message, file=file, line=line, severity=severity)
+    ctx.finding(code, message, file=file, line=line, severity=severity, once=True)
 
 
 def _callee_name(call: MaybeExpr) -> str:
@@ -607,8 +604,14 @@ def _write_actions(origin: str) -> tuple[str, ...]:
 def effects_of(ctx: AppContext, module: ModuleFacts, fn: FunctionFacts) -> tuple[DataEffect, ...]:
     """The models `fn` (and the app helpers it calls) creates, reads, updates or deletes, one
     DataEffect per (model, action), the handler's own evidence first."""
-    finder = _EffectFinder(ctx, _index(ctx))
-    return finder.effects(_Frame(finder, module, fn, {}, 0))
+    index = _index(ctx)
+
+    def compute() -> tuple[DataEffect, ...]:
+        finder = _EffectFinder(ctx, index)
+        return finder.effects(_Frame(finder, module, fn, {}, 0))
+
+    # the same handler under several routes, and again in the next scan if nothing it reads changed
+    return ctx.memoized(("orm.effects", module.module, fn.qualname), compute, reads=(module.module,))
 
 
 # DRF generic views and viewsets: actions their mixins implement, and the hook each one calls
@@ -622,7 +625,14 @@ def view_action_effects(ctx: AppContext, module: ModuleFacts, cls: ClassFacts, a
                         ) -> tuple[DataEffect, ...]:
     """Effects of a DRF view action the class inherits rather than defines (`SnippetViewSet.list`):
     what an overridden `perform_*` hook does, then the view's model with the mixin's actions."""
-    finder = _EffectFinder(ctx, _index(ctx))
+    index = _index(ctx)
+    return ctx.memoized(("orm.view-effects", module.module, cls.qualname, action),
+                        lambda: _view_action_effects(ctx, index, module, cls, action), reads=(module.module,))
+
+
+def _view_action_effects(ctx: AppContext, index: _OrmIndex, module: ModuleFacts, cls: ClassFacts, action: str
+                         ) -> tuple[DataEffect, ...]:
+    finder = _EffectFinder(ctx, index)
     sym = Symbol("class", module.module, cls.qualname, cls)
     view = _Frame(finder, module, None, {}, 0, sym)
     found: dict[tuple[str, str], DataEffect] = {}

@@ -73,9 +73,41 @@ def unwrap_type(e: MaybeExpr) -> tuple[MaybeExpr, bool, bool]:
 class SchemaCollector:
     """Collects every schema reachable from the endpoints of one app, once each."""
 
-    def __init__(self, ctx: AppContext) -> None:
+    def __init__(self, ctx: AppContext, *, memo: bool = True) -> None:
         self.ctx = ctx
         self.schemas: dict[str, Schema] = {}
+        self.memo = memo  # False inside a memoized collection: that one recurses in place
+        self._roots: list[list[tuple[Symbol, str]]] = []  # models asked for by running recordings
+
+    def recording(self) -> list[tuple[Symbol, str]]:
+        """Start noting the models `model_ref` is asked about (an endpoint's schemas), so that a
+        memoized endpoint can bring them along again with `add`."""
+        roots: list[tuple[Symbol, str]] = []
+        self._roots.append(roots)
+        return roots
+
+    def stop_recording(self, roots: list[tuple[Symbol, str]]) -> list[tuple[Symbol, str]]:
+        top = self._roots.pop()
+        assert top is roots, "schema recordings closed out of order"
+        return roots
+
+    def add(self, sym: Symbol, kind: str) -> None:
+        """Collect a model and every model nested in it, memoized per model across scans. Merging
+        a whole closure keeps the order a walk in place gives: what is already here is complete."""
+        if sym.fqn in self.schemas:
+            return
+        if not self.memo:
+            self.collect(sym, kind)
+            return
+
+        def closure() -> dict[str, Schema]:
+            fresh = SchemaCollector(self.ctx, memo=False)
+            fresh.collect(sym, kind)
+            return fresh.schemas
+
+        found = self.ctx.memoized(("pydantic.closure", sym.fqn, kind), closure, reads=(sym.module,))
+        for name, schema in found.items():
+            self.schemas.setdefault(name, schema)
 
     def model_kind(self, sym: Symbol | None) -> str | None:
         """"pydantic" or "sqlmodel" when `sym` is a model class, else None."""
@@ -95,7 +127,9 @@ class SchemaCollector:
         kind = self.model_kind(sym)
         if sym is None or kind is None:
             return None
-        self.collect(sym, kind)
+        if self._roots:
+            self._roots[-1].append((sym, kind))
+        self.add(sym, kind)
         return sym.fqn, many
 
     def collect(self, sym: Symbol, kind: str) -> str:

@@ -8,13 +8,17 @@ linkers recognise framework APIs however they were imported.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from .expr import Expr, MaybeExpr, dotted
 from .facts import ClassFacts, FunctionFacts, ModuleFacts
 
 _MAX_HOPS = 25
+# a dependency on every module of the app (whoever iterated over all of them)
+ALL_MODULES = "*"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,18 +38,73 @@ class Symbol:
 
 
 class Resolver:
-    def __init__(self, modules: list[ModuleFacts], aliases: dict[str, str] | None = None) -> None:
+    def __init__(self, modules: list[ModuleFacts], aliases: dict[str, str] | None = None,
+                 digests: dict[str, str] | None = None) -> None:
         self.modules: dict[str, ModuleFacts] = {m.module: m for m in modules}
         for alias, real in (aliases or {}).items():
             if alias not in self.modules and real in self.modules:
                 self.modules[alias] = self.modules[real]
-        # answers of top-level lookups; facts are immutable for the life of a Resolver
-        self._simple: dict[tuple[str, str], Symbol | None] = {}
+        # module name -> digest of its file's content, from the caller (computed from facts if absent)
+        self.digests: dict[str, str] = dict(digests or {})
+        # fingerprints of values derived from many modules ("@orm.index"), set by whoever derives them
+        self.derived: dict[str, str] = {}
+        # the modules each piece of running analysis consults, innermost last (see memo.py); every
+        # module/name lookup adds to the top set, and a finished set is merged into the one below
+        self.trackers: list[set[str]] = []
+        # answers of top-level lookups with the modules they consulted; facts are immutable for
+        # the life of a Resolver
+        self._simple: dict[tuple[str, str], tuple[Symbol | None, frozenset[str]]] = {}
+        self._digest_cache: dict[str, str | None] = {}
+        self._stars: dict[str, list[str]] = {}  # module -> its star imports (a list built per call)
+
+    # --- dependency tracking --------------------------------------------------------------------
+    def use(self, name: str) -> None:
+        """Record that the running analysis read module `name` (or its absence)."""
+        if self.trackers:
+            self.trackers[-1].add(name)
+
+    def begin(self) -> set[str]:
+        found: set[str] = set()
+        self.trackers.append(found)
+        return found
+
+    def end(self, found: set[str], *, propagate: bool = True) -> frozenset[str]:
+        """Close the tracker `begin` returned; what it saw also counts for the enclosing one."""
+        top = self.trackers.pop()
+        assert top is found, "trackers closed out of order"
+        if propagate and self.trackers:
+            self.trackers[-1].update(found)
+        return frozenset(found)
+
+    def digest_of(self, name: str) -> str | None:
+        """What `name` stands for now: its module's identity and content, a derived value's
+        fingerprint, or None for a name that is not an app module."""
+        if name in self._digest_cache:
+            return self._digest_cache[name]
+        if name.startswith("@"):
+            return self.derived.get(name)  # not cached: set during the scan
+        if name == ALL_MODULES:
+            h = hashlib.sha1()
+            for n in sorted(self.modules):
+                h.update(f"{n}\0{self.digest_of(n)}\n".encode())
+            found: str | None = h.hexdigest()
+        else:
+            m = self.modules.get(name)
+            if m is None:
+                found = None
+            else:
+                content = self.digests.get(m.module) or hashlib.sha1(repr(m.to_tuple()).encode()).hexdigest()
+                found = f"{m.module}\0{m.path}\0{content}"
+        self._digest_cache[name] = found
+        return found
 
     def module(self, name: str) -> ModuleFacts | None:
+        if self.trackers:
+            self.trackers[-1].add(name)
         return self.modules.get(name)
 
     def iter_modules(self) -> Iterator[ModuleFacts]:
+        self.use(ALL_MODULES)
         seen: set[int] = set()
         for m in self.modules.values():
             if id(m) not in seen:
@@ -65,16 +124,23 @@ class Resolver:
 
     def _lookup_simple(self, module: str, name: str, hops: int) -> Symbol | None:
         key = (module, name)
-        if key in self._simple:
-            return self._simple[key]
-        found = self._lookup_simple_uncached(module, name, hops)
+        cached = self._simple.get(key)
+        if cached is not None:
+            if self.trackers:
+                self.trackers[-1].update(cached[1])
+            return cached[0]
+        consulted = self.begin()
+        try:
+            found = self._lookup_simple_uncached(module, name, hops)
+        finally:
+            deps = self.end(consulted)
         # a miss deep in an import chain may be the hop limit talking: only remember it at the top
         if found is not None or hops == 0:
-            self._simple[key] = found
+            self._simple[key] = (found, deps)
         return found
 
     def _lookup_simple_uncached(self, module: str, name: str, hops: int) -> Symbol | None:
-        m = self.modules.get(module)
+        m = self.module(module)
         if m is None:
             return None
         fn = m.function(name)
@@ -91,13 +157,19 @@ class Resolver:
             return Symbol("assign", m.module, name, asg)
         if imp is not None:
             return self.resolve_dotted(imp, hops + 1)
-        for star in m.star_imports:
+        stars = self._stars.get(m.module)
+        if stars is None:
+            stars = self._stars[m.module] = m.star_imports
+        for star in stars:
+            self.use(star)
             if star in self.modules and star != module:
                 sym = self._lookup_simple(star, name, hops + 1)
                 if sym is not None:
                     return sym
         # a submodule of a package: `import pkg` then `pkg.sub`
         sub = f"{module}.{name}" if m.is_package else None
+        if sub:
+            self.use(sub)
         if sub and sub in self.modules:
             return Symbol("module", sub, "", self.modules[sub])
         return None
@@ -106,11 +178,13 @@ class Resolver:
         """An absolute dotted name (an import target) -> Symbol."""
         if hops > _MAX_HOPS:
             return None
+        self.use(target)
         if target in self.modules:
             return Symbol("module", self.modules[target].module, "", self.modules[target])
         parts = target.split(".")
         for i in range(len(parts) - 1, 0, -1):
             mod = ".".join(parts[:i])
+            self.use(mod)
             if mod in self.modules:
                 return self.lookup(self.modules[mod].module, ".".join(parts[i:]), hops + 1)
         return Symbol("external", "", target, None)
@@ -125,7 +199,7 @@ class Resolver:
             elif sym.kind == "external":
                 sym = Symbol("external", "", f"{sym.name}.{part}", None)
             elif sym.kind == "class":
-                m = self.modules.get(sym.module)
+                m = self.module(sym.module)
                 qual = f"{sym.name}.{part}"
                 fn = m.function(qual) if m else None
                 if fn is not None:
@@ -228,13 +302,13 @@ class Resolver:
     def function_of(self, sym: Symbol | None) -> tuple[ModuleFacts, FunctionFacts] | None:
         if sym is None or sym.kind != "function":
             return None
-        m = self.modules.get(sym.module)
+        m = self.module(sym.module)
         return (m, sym.facts) if m else None
 
     def class_of(self, sym: Symbol | None) -> tuple[ModuleFacts, ClassFacts] | None:
         if sym is None or sym.kind != "class":
             return None
-        m = self.modules.get(sym.module)
+        m = self.module(sym.module)
         return (m, sym.facts) if m else None
 
 

@@ -179,11 +179,9 @@ def analyze_services(ctx: AppContext) -> list[Service]:
     clues += _dependency_clues(ctx, files)
     modules = [m for m in ctx.modules() if not files.is_test(m.path)]
     for m in modules:
-        clues += _import_clues(ctx, files, m)
-        clues += _url_clues(m)
-        clues += _http_call_clues(ctx, m)
-        settings = module_settings(ctx.resolver, m)
-        clues += [c for s in settings for c in setting_clues(s)]
+        # per module, reused across scans while nothing the module's clues read changes
+        clues += ctx.memoized(("services.module-clues", m.module), lambda m=m: _module_clues(ctx, files, m),
+                              reads=(m.module,))
     for rel in files.own("env"):
         clues += [c for s in env_file_settings(ctx.root, rel, ctx.findings)
                   for c in setting_clues(s, weak=files.is_test(rel))]
@@ -193,6 +191,12 @@ def analyze_services(ctx: AppContext) -> list[Service]:
     # file readers report with the default app; findings belong to this one
     ctx.findings[first_new:] = [dataclasses.replace(f, app=ctx.app) for f in ctx.findings[first_new:]]
     return services
+
+
+def _module_clues(ctx: AppContext, files: _Files, m: ModuleFacts) -> tuple[_Clue, ...]:
+    settings = module_settings(ctx.resolver, m)
+    return (*_import_clues(ctx, files, m), *_url_clues(m), *_http_call_clues(ctx, m),
+            *(c for s in settings for c in setting_clues(s)))
 
 
 class _Files:

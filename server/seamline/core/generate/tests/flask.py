@@ -104,9 +104,10 @@ class FlaskAdapter:
                                    fields=tuple(_request_field(f) for f in written.fields if _sent(f)))
             request = name
         fn = code.function(e.handler)
+        # `note.to_dict()`, or a list built in the return (`[n.to_dict() for n in notes]`, opaque in facts)
         serialized = fn is not None and any(
-            node[0] == "a" and node[2] in _SERIALIZERS for value in fn.returns_values for node in walk(value)
-            if isinstance(node, tuple) and node)
+            (node[0] == "a" and node[2] in _SERIALIZERS) or node == ("x", "ListComp")
+            for value in fn.returns_values for node in walk(value) if isinstance(node, tuple) and node)
         target = written or next((models[x.model] for x in e.effects if x.model in models), None)
         if response is None and serialized and target is not None:
             name = f"{target.name}.inferred_response"
@@ -132,8 +133,9 @@ def app():
 @pytest.fixture
 def client(app):
     """Flask's test client. No app context is held around requests, so each request gets the app's
-    own session and loses what it never committed."""
-    return app.test_client()
+    own session and loses what it never committed. No cookie jar either: every request carries the
+    credentials its test gives it (`headers=auth_headers`), nothing left over from an earlier one."""
+    return app.test_client(use_cookies=False)
 
 
 def session_cookie(app, user):

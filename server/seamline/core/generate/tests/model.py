@@ -68,7 +68,8 @@ class Case:
     name: str  # test function name, stated as behaviour
     endpoint: str  # Endpoint.key
     kind: str  # happy | no-auth | bad-token | forbidden-role | other-owner | not-found | invalid-body |
-    #           invalid-query | invalid-path | conflict | login | login-wrong-password
+    #           invalid-query | edge-query (expect_status 0: anything below 500) | invalid-path | conflict |
+    #           login | login-wrong-password
     expect_status: int
     request: Request
     seeds: tuple[Seed, ...] = ()

@@ -17,13 +17,14 @@ from .code_facts import CodeFacts, calls_to, names_in, raised_statuses
 from .flows import plan_flows
 from .model import AuthPlan, Case, Check, Module, Request, Seed, Suite
 from .naming import handler_name, short, snake
-from .values import invalid_payloads, invalid_query, kind_of, missing_value, payload
+from .values import edge_query, invalid_payloads, invalid_query, kind_of, missing_value, payload
 
 log = logging.getLogger(__name__)
 
 USER_AUTH = frozenset({"jwt", "oauth2", "bearer", "session", "basic", "api-key", "custom", "token", "drf-token"})
 ADMIN_FLAGS = ("is_admin", "is_superuser", "is_staff", "admin", "superuser")
-_GENERIC_STEMS = frozenset({"views", "routes", "router", "api", "endpoints", "main", "app", "handlers", "urls"})
+_GENERIC_STEMS = frozenset({"views", "routes", "router", "api", "endpoints", "main", "app", "handlers", "urls",
+                            "__init__"})
 _BUILTINS = frozenset({"str", "int", "dict", "float", "list", "tuple", "timedelta", "datetime"})
 
 
@@ -333,11 +334,13 @@ class _Planner:
                         checks += tuple(Check(kind="row", model=model.name, source=f"{seed.var}_id", name=k,
                                               value_from=f"before[{k!r}]")
                                         for k in body if k in {f.name for f in model.fields})
+                # the payload's own references are the caller's (a valid write), only the target is not
+                parents, refs = self._payload_parents(body, model, self._caller(ctx))
                 cases.append(Case(
                     name=f"test_{ctx.name}_of_other_user_returns_{status}", endpoint=e.key, kind="other-owner",
-                    expect_status=status, seeds=(seed,), checks=checks,
+                    expect_status=status, seeds=(seed, *parents), checks=checks,
                     request=Request(method=e.method, path=e.path, path_values=self._path_values(e, seed.var),
-                                    json=body, auth=self._caller(ctx))))
+                                    json=body, auth=self._caller(ctx), json_refs=refs)))
         return cases
 
     def _not_found(self, ctx: _EndpointCtx) -> list[Case]:
@@ -359,6 +362,8 @@ class _Planner:
             variants = invalid_payloads(ctx.body, valid)
             if e.method == "PATCH":  # a partial update may leave any field out
                 variants = [(vid, body) for vid, body in variants if not vid.startswith("missing-")]
+            if not self.web.validates_input:  # hand-written checks: presence, type and length, seldom formats
+                variants = [(vid, body) for vid, body in variants if not vid.endswith("-malformed")]
             created = next((x.model for x in e.effects if x.action == "create" and x.model in self.models), None)
             # a real row behind the path: frameworks that load the object before validating (DRF)
             # would answer 404 for a missing one and never look at the payload
@@ -374,7 +379,18 @@ class _Planner:
                     request=Request(method=e.method, path=e.path,
                                     path_values=self._path_values(e, seed.var if seed else None),
                                     json_var="payload", auth=caller)))
-        queries = invalid_query(e.params)
+        # a framework that does not validate queries (Flask's `args.get(type=int)` falls back to the
+        # default) has no status for a wrong one; edge values must still never be a server error
+        queries = invalid_query(e.params) if self.web.validates_input else []
+        edges = edge_query(e.params)
+        if edges and (not ctx.needs_user or caller):
+            cases.append(Case(
+                name=f"test_{ctx.name}_survives_edge_query_values", endpoint=e.key, kind="edge-query",
+                expect_status=0, params=tuple(edges), param_name="params",
+                doc="Boundary values (0, -1, empty text) may be refused, but never with a server error.",
+                request=Request(method=e.method, path=e.path, path_values=self._path_values(e, None),
+                                json=payload(ctx.body, schemas=self.schemas) if ctx.body else None,
+                                query_var="params", auth=caller)))
         if queries:
             cases.append(Case(
                 name=f"test_{ctx.name}_rejects_invalid_query", endpoint=e.key, kind="invalid-query",

@@ -214,6 +214,23 @@ def invalid_payloads(schema: Schema, valid: dict[str, Any]) -> list[tuple[str, d
     return out
 
 
+def edge_query(params: tuple[Param, ...]) -> list[tuple[str, dict[str, Any]]]:
+    """(id, query) pairs with one boundary value each, the values handlers divide by or page with: 0
+    for numbers, the empty string for text. (-1 finds more, e.g. an unchecked `skip` that becomes a
+    negative OFFSET, but is left to the invalid-query cases of declared `ge=` bounds for now.)"""
+    out: list[tuple[str, dict[str, Any]]] = []
+    for p in params:
+        if p.location != "query":
+            continue
+        slug = p.name.replace("_", "-")
+        kind = kind_of(p.type, p.name)
+        if kind in ("int", "float"):
+            out.append((f"{slug}-zero", {p.name: 0}))
+        elif kind in ("str", "any"):
+            out.append((f"empty-{slug}", {p.name: ""}))
+    return out
+
+
 def invalid_query(params: tuple[Param, ...]) -> list[tuple[str, dict[str, Any]]]:
     out: list[tuple[str, dict[str, Any]]] = []
     for p in params:
