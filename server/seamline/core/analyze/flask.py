@@ -144,7 +144,10 @@ class _Linker:
             return
         self._seen.add(key)
         params = {(p.name, p.location): p for p in path_params(rule)}
-        for p in request_params(self.resolver, module, fn):
+        # reused across routes and scans while the view's module (and what it imports) is unchanged
+        read = self.ctx.memoized(("flask.request-params", module.module, fn.qualname),
+                                 lambda: tuple(request_params(self.resolver, module, fn)), reads=(module.module,))
+        for p in read:
             if method == "GET" and p.location in _BODY_LOCATIONS:
                 continue  # a view serving GET and POST reads its form under `if request.method == "POST"`
             params.setdefault((p.name, p.location), p)

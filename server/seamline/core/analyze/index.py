@@ -70,6 +70,8 @@ class Index:
     # app root -> (digest of everything the app's analysis read, pickled AppAnalysis)
     _links: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     _links_loaded: bool = False
+    _link_values: dict[str, tuple[str, object]] = field(default_factory=dict)
+    _links_dirty: bool = False
     # per-app helpers that outlive one scan (e.g. jedi's answers), keyed by app folder
     app_state: dict[str, dict] = field(default_factory=dict)
 
@@ -152,20 +154,43 @@ class Index:
                     self._links = pickle.loads(path.read_bytes())
                 except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError) as e:
                     log.warning("ignoring unreadable link cache %s: %s", path, e)
+        live = self._link_values.get(app)
+        if live is not None and live[0] == digest:
+            return live[1]  # this Index linked or loaded it already: no unpickling
         hit = self._links.get(app)
-        if hit is None or hit[0] != digest:
+        if hit is None or hit[0] != digest or hit[1] is None:
             return None
         try:
-            return pickle.loads(hit[1])
+            value = pickle.loads(hit[1])
         except (pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError):
             return None
+        self._link_values[app] = (digest, value)
+        return value
 
     def store_link(self, app: str, digest: str, value: object) -> None:
-        self._links[app] = (digest, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        """Keep the value for this Index; it is pickled for the disk only when `save_links` runs."""
+        self._link_values[app] = (digest, value)
+        self._links[app] = (digest, None)  # pickled lazily
+        self._links_dirty = True
 
-    def save_links(self, apps: list[str]) -> None:
-        """Persist the link cache, dropping apps that no longer exist."""
-        self._links = {a: v for a, v in self._links.items() if a in apps}
+    def save_links(self, apps: list[str], *, persist: bool = True) -> None:
+        """Drop apps that no longer exist and, with `persist`, write the link cache to disk.
+        The editor's rescans of one file pass persist=False: pickling a big app costs more than
+        the rescan itself, and a stale disk entry is only a cache miss later."""
+        self._link_values = {a: v for a, v in self._link_values.items() if a in apps}
+        kept = {a: v for a, v in self._links.items() if a in apps}
+        self._links_dirty |= len(kept) != len(self._links)
+        self._links = kept
+        if not persist or not self._links_dirty:
+            return
+        for app, (digest, blob) in list(self._links.items()):
+            if blob is None and app in self._link_values:
+                self._links[app] = (digest, pickle.dumps(self._link_values[app][1],
+                                                         protocol=pickle.HIGHEST_PROTOCOL))
+        self._write_links()
+        self._links_dirty = False
+
+    def _write_links(self) -> None:
         path = self._links_file()
         if path is None:
             return

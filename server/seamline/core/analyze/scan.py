@@ -181,7 +181,8 @@ def scan(root: str | Path, *, index: Index | None = None, config: AppConfig | No
             ctx = AppContext(root=root_path, app=app,
                              resolver=Resolver(_facts_of(app_files, results), aliases.get(app)),
                              config=app_config, app_roots=tuple(found.app_roots), other_files=found.other_files,
-                             lasting=index.app_state.setdefault(app, {}))
+                             lasting=index.app_state.setdefault(app, {}),
+                             digests={f.module: results[f.rel].digest for f in app_files})
             out = _analyse_app(ctx)
             index.store_link(app, digest, out)
             index.linked += 1
@@ -193,7 +194,7 @@ def scan(root: str | Path, *, index: Index | None = None, config: AppConfig | No
         findings.extend(out.findings)
         if out.app is not None:
             apps.append(out.app)
-    index.save_links(list(found.app_roots))
+    index.save_links(list(found.app_roots), persist=changed is None)
 
     endpoints.sort(key=lambda e: (e.app, e.path, e.method, e.file, e.line))
     stats = {
