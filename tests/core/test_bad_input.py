@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from seamline.core.analyze.index import Index
 from seamline.core.analyze.scan import scan
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from seamline.core.analyze.django_urls import path_template, regex_template
 from seamline.core.analyze.scan import scan
-
 from workspace import write_packages
 
 

@@ -14,7 +14,6 @@ from pathlib import Path
 import hypothesmith
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from seamline.core.analyze.scan import scan
 
 HEADER = "import fastapi, flask, django, rest_framework, sqlalchemy, os\n"

@@ -12,7 +12,6 @@ from seamline.core.analyze.index import Index
 from seamline.core.analyze.resolve import Resolver
 from seamline.core.config import AppConfig
 from seamline.core.model import SchemaField
-
 from workspace import write_packages
 
 

@@ -109,7 +109,7 @@ class ModuleFacts:
         )
 
     @classmethod
-    def from_tuple(cls, t: tuple) -> "ModuleFacts | None":
+    def from_tuple(cls, t: tuple) -> ModuleFacts | None:
         if not t or t[0] != FACTS_VERSION:
             return None
         (_, module, path, is_pkg, imports, assigns, calls, fns, classes, env_reads, urls, lines, local_fns) = t

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import AppConfig, load_config
