@@ -218,3 +218,22 @@ async def test_minimal_client_gets_eager_edits_and_no_create_it_cannot_apply(min
     result = await minimal.workspace_execute_command_async(types.ExecuteCommandParams(
         command="seamline.createComposeEnv"))
     assert result["applied"] is False and "cannot create files" in result["message"]
+
+
+async def test_service_the_environment_lacks_is_a_warning_where_the_code_uses_it(vscode: Client, workspace: Path):
+    await first_model(vscode)
+    # a user's compose file with Postgres only: the example also uses Redis
+    (workspace / "compose.test.yaml").write_text(
+        "services:\n  db:\n    image: postgres:15\n    environment:\n      POSTGRES_PASSWORD: x\n")
+    vscode.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[types.FileEvent(
+        uri=(workspace / "compose.test.yaml").as_uri(), type=types.FileChangeType.Created)]))
+
+    def missing() -> list:
+        return [(uri, d) for uri, ds in vscode.diagnostics.items() for d in ds
+                if d.code == "service-missing-from-env"]
+
+    found = await vscode.wait_until(missing, what="service-missing-from-env diagnostic")
+    messages = [d.message for _, d in found]
+    assert len(found) == 1 and "redis" in messages[0] and "compose.test.yaml" in messages[0], messages
+    # `db: image: postgres` provides postgres even though the service is not named after it
+    assert not any("has no postgres" in m for m in messages)

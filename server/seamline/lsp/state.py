@@ -9,10 +9,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from ..core.analyze.index import Index
 from ..core.analyze.scan import scan
-from ..core.generate.workspace_compose import ComposePlan, find_compose_files, plan_compose, service_kinds
-from ..core.model import Endpoint, Project, Service
+from ..core.generate.compose_merge import drift
+from ..core.generate.workspace_compose import ComposePlan, find_compose_files, plan_compose
+from ..core.model import Endpoint, Finding, Project
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -28,7 +31,7 @@ class Snapshot:
     tests: dict[str, tuple[str, ...]] = field(hash=False)  # endpoint key -> test files (relative) mentioning it
     compose: ComposePlan | None = None  # None: the code uses no service that needs a container
     compose_file: str | None = None  # the existing env's compose file, relative
-    missing_services: tuple[Service, ...] = ()  # services the code uses that the existing env lacks
+    drift: tuple[Finding, ...] = ()  # services the code uses that the existing env lacks (compose_merge.drift)
 
 
 def mentions(text: str, key: str) -> bool:
@@ -92,14 +95,18 @@ def build_snapshot(root: Path, index: Index, settings: Settings, changed: list[s
                         "\"Update compose test environment\", or `seamline gen compose`")
     compose = plan if plan.text is not None else None
     existing = find_compose_files(root)
-    missing: tuple[Service, ...] = ()
-    if existing and compose is not None:
-        have = set(service_kinds(existing[0].read_text(encoding="utf-8", errors="replace")).values())
-        want = set(service_kinds(compose.text or "").values())
-        missing = tuple(s for s in project.services if s.kind in want - have)
+    drift_findings: tuple[Finding, ...] = ()
+    if existing:
+        try:
+            doc = yaml.safe_load(existing[0].read_text(encoding="utf-8", errors="replace"))
+        except yaml.YAMLError as e:
+            log.info("%s is not valid YAML (%s); no drift check", existing[0], e)
+        else:
+            drift_findings = tuple(drift(project.services, doc,
+                                         compose_file=existing[0].relative_to(root).as_posix()))
     return Snapshot(root=root, project=project, by_file={k: tuple(v) for k, v in by_file.items()}, tests=tests,
                     compose=compose, compose_file=existing[0].relative_to(root).as_posix() if existing else None,
-                    missing_services=missing)
+                    drift=drift_findings)
 
 
 def test_status(snapshot: Snapshot, key: str, results: dict[str, list[dict]]) -> str:

@@ -38,15 +38,12 @@ def collect(ls: SeamlineServer, snapshot: Snapshot) -> dict[str, list[types.Diag
                     source=convert.SOURCE, code="untested-endpoint",
                     message=f"{e.key} has no integration test. Use the code action \"Generate integration test "
                             f"for {e.key}\"."))
-    for s in snapshot.missing_services:
-        where = next((ev for ev in s.evidence if ev.file and (root / ev.file).is_file()), None)
-        if where is None:
+    for f in snapshot.drift:
+        if not f.file or not (root / f.file).is_file():
             continue
-        out[where.file].append(types.Diagnostic(
-            range=convert.line_range(doc(where.file), where.line or 1), severity=types.DiagnosticSeverity.Warning,
-            source=convert.SOURCE, code="service-missing-from-env",
-            message=f"The code uses {s.kind}{' (' + ', '.join(s.settings) + ')' if s.settings else ''}, but "
-                    f"{snapshot.compose_file} has no {s.kind} service. Use \"Update compose test environment\"."))
+        out[f.file].append(types.Diagnostic(
+            range=convert.line_range(doc(f.file), f.line or 1), severity=types.DiagnosticSeverity.Warning,
+            source=convert.SOURCE, code="service-missing-from-env", message=f.message))
     for e in snapshot.project.endpoints:
         failed = [r for r in ls.test_results.get(e.key, ()) if r["outcome"] in ("failed", "error")]
         if failed:
