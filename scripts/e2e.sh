@@ -22,6 +22,11 @@ cannot() { echo "e2e: cannot run: $*" >&2; exit 3; }
 
 [ -f "$RECIPE/install.sh" ] && [ -f "$RECIPE/run-extension-tests.mjs" ] \
   || cannot "no vscode-e2e recipe at $RECIPE (set SEAMLINE_RECIPES to the shared recipes folder)"
+if ! command -v npm >/dev/null && [ "$(id -u)" = 0 ]; then
+  echo "e2e: installing nodejs and npm with apt-get" >&2
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; } \
+    || cannot "could not install nodejs/npm with apt-get"
+fi
 command -v npm >/dev/null || cannot "npm is not installed"
 bash "$RECIPE/install.sh" >/tmp/seamline-e2e-install.log 2>&1 \
   || { tail -20 /tmp/seamline-e2e-install.log >&2; cannot "the recipe's install.sh failed (log above)"; }
