@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run the VS Code extension's tests inside a real VS Code (code-server, driven headless by the
-# shared vscode-e2e recipe), against the real language server and a copy of the fixture workspace.
+# shared vscode-e2e recipe), against the real language server and a copy of examples/fastapi_items.
 # Saves screenshots to docs/screenshots/ (the code-action menu on a handler, the panel).
 #
 #   bash scripts/e2e.sh
@@ -58,7 +58,8 @@ cleanup() {
 trap cleanup EXIT
 fresh_workspace() {
   local ws=$TMP/$1
-  rm -rf "$ws"; cp -r tests/fixtures/workspace "$ws"
+  # the demo's example app is the workspace: one copy of it in the repo, not two
+  rm -rf "$ws"; cp -r examples/fastapi_items "$ws"; mkdir -p "$ws/.vscode"
   # images: the tags this machine has locally (it cannot pull).
   printf '{\n  "seamline.interpreter": "%s",\n  "seamline.logLevel": "debug",\n  "seamline.images": {"postgres": "postgres:15", "redis": "redis:7"}\n}\n' \
     "$ROOT/.venv/bin/python" > "$ws/.vscode/settings.json"

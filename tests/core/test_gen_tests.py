@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import ast
 import re
-import shutil
-from pathlib import Path
 
 import pytest
+from generated import generated_files, scanned_example
 from seamline.core.analyze.scan import scan
 from seamline.core.generate.tests import generate_tests, plan_tests
 from seamline.core.generate.tests.code_facts import CodeFacts, raised_statuses
@@ -15,20 +14,15 @@ from seamline.core.generate.tests.values import invalid_payloads, invalid_query,
 from seamline.core.model import Param, Schema, SchemaField
 from workspace import write_packages
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "fastapi_items"
-
 
 @pytest.fixture(scope="module")
-def example(tmp_path_factory) -> tuple[Path, object]:
-    root = tmp_path_factory.mktemp("ex") / "fastapi_items"
-    shutil.copytree(EXAMPLE, root)
-    return root, scan(root)
+def example(tmp_path_factory):
+    return scanned_example(tmp_path_factory, "fastapi_items")
 
 
 @pytest.fixture(scope="module")
 def files(example) -> dict[str, str]:
-    root, project = example
-    return {f.path: f.content for f in generate_tests(project, root=root)}
+    return generated_files(*example)
 
 
 def _tests(text: str) -> list[str]:

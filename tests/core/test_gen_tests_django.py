@@ -4,29 +4,22 @@ token credentials, ModelViewSet actions (404 from get_object, paginated lists), 
 from __future__ import annotations
 
 import ast
-import shutil
-from pathlib import Path
 
 import pytest
 from generated import function_source as _function
+from generated import generated_files, scanned_example
 from generated import test_names as _tests
-from seamline.core.analyze.scan import scan
-from seamline.core.generate.tests import generate_tests, plan_tests
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "drf_tasks"
+from seamline.core.generate.tests import plan_tests
 
 
 @pytest.fixture(scope="module")
 def example(tmp_path_factory):
-    root = tmp_path_factory.mktemp("ex") / "drf_tasks"
-    shutil.copytree(EXAMPLE, root)
-    return root, scan(root)
+    return scanned_example(tmp_path_factory, "drf_tasks")
 
 
 @pytest.fixture(scope="module")
 def files(example) -> dict[str, str]:
-    root, project = example
-    return {f.path: f.content for f in generate_tests(project, root=root)}
+    return generated_files(*example)
 
 
 def test_every_file_is_python_and_the_views_module_is_covered(files):

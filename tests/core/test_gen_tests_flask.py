@@ -5,30 +5,24 @@ abort() in a module helper, and boundary values for query parameters."""
 from __future__ import annotations
 
 import ast
-import shutil
-from pathlib import Path
 
 import pytest
 from generated import function_source as _function
+from generated import generated_files, scanned_example
 from generated import test_names as _tests
-from seamline.core.analyze.scan import scan
-from seamline.core.generate.tests import generate_tests, plan_tests
+from seamline.core.generate.tests import plan_tests
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "flask_notes"
 NOTES = "tests/integration/test_notes_notes_api.py"
 
 
 @pytest.fixture(scope="module")
 def example(tmp_path_factory):
-    root = tmp_path_factory.mktemp("ex") / "flask_notes"
-    shutil.copytree(EXAMPLE, root)
-    return root, scan(root)
+    return scanned_example(tmp_path_factory, "flask_notes")
 
 
 @pytest.fixture(scope="module")
 def files(example) -> dict[str, str]:
-    root, project = example
-    return {f.path: f.content for f in generate_tests(project, root=root)}
+    return generated_files(*example)
 
 
 def test_files_are_python_per_blueprint_module(files):

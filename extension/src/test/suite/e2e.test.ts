@@ -1,5 +1,5 @@
 // End-to-end: the real extension, the real Python server (python -m seamline.cli serve) and the
-// fixture FastAPI app (tests/fixtures/workspace, a copy of examples/fastapi_items), inside
+// example FastAPI app (a temporary copy of examples/fastapi_items), inside
 // code-server. Run by scripts/e2e.sh.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';

@@ -89,6 +89,27 @@ class OrmAdapter(Protocol):
         a ModelSerializer field's choices from its model)."""
 
 
+def keyword_client_call(request: Request, *, url: str, headers: str | None, query_keyword: str,
+                        delete_body_via_request: bool = False) -> str:
+    """`client.post(url, json=payload, headers=...)` for test clients that take keyword arguments
+    (Starlette's TestClient and Flask's test client differ in the query-string keyword, and
+    Starlette's `delete()` takes no body, so a DELETE with one goes through `client.request`)."""
+    args = [url]
+    has_json = request.json is not None or bool(request.json_var)
+    if has_json:
+        args.append(f"json={request.json_var or 'payload'}")
+    if request.form is not None:
+        args.append("data=form")
+    if request.query_var:
+        args.append(f"{query_keyword}={request.query_var}")
+    if headers:
+        args.append(f"headers={headers}")
+    method = request.method.lower()
+    if method == "delete" and has_json and delete_body_via_request:
+        return f'client.request("DELETE", {", ".join(args)})'
+    return f"client.{method}({', '.join(args)})"
+
+
 def web_adapter(framework: str) -> WebAdapter | None:
     if framework == "fastapi":
         from .fastapi import FastApiAdapter

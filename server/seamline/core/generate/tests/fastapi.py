@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ...analyze.expr import dotted
 from ...model import App, AuthRequirement, Endpoint, OrmModel, Project
-from .adapters import Section
+from .adapters import Section, keyword_client_call
 from .code_facts import CodeFacts, decorator_keyword
 from .model import AuthPlan, Request, Suite
 
@@ -68,19 +68,8 @@ def client():
                        code=code)
 
     def request_code(self, request: Request, *, url: str, headers: str | None) -> str:
-        args = [url]
-        if request.json is not None or request.json_var:
-            args.append(f"json={request.json_var or 'payload'}")
-        if request.form is not None:
-            args.append("data=form")
-        if request.query_var:
-            args.append(f"params={request.query_var}")
-        if headers:
-            args.append(f"headers={headers}")
-        method = request.method.lower()
-        if method == "delete" and (request.json is not None or request.json_var):
-            return f'client.request("DELETE", {", ".join(args)})'
-        return f"client.{method}({', '.join(args)})"
+        return keyword_client_call(request, url=url, headers=headers, query_keyword="params",
+                                   delete_body_via_request=True)
 
     def json_code(self, response: str) -> str:
         return f"{response}.json()"

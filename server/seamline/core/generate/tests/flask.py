@@ -12,7 +12,7 @@ import dataclasses
 
 from ...analyze.expr import call_func, dotted, walk
 from ...model import App, AuthRequirement, Endpoint, OrmModel, Project, Schema, SchemaField
-from .adapters import Section
+from .adapters import Section, keyword_client_call
 from .code_facts import CodeFacts, raised_statuses
 from .model import AuthPlan, Request, Suite
 from .naming import short
@@ -147,16 +147,7 @@ def session_cookie(app, user):
         return Section(app=(f"from {module} import {attr}",), code=code)
 
     def request_code(self, request: Request, *, url: str, headers: str | None) -> str:
-        args = [url]
-        if request.json is not None or request.json_var:
-            args.append(f"json={request.json_var or 'payload'}")
-        if request.form is not None:
-            args.append("data=form")
-        if request.query_var:
-            args.append(f"query_string={request.query_var}")
-        if headers:
-            args.append(f"headers={headers}")
-        return f"client.{request.method.lower()}({', '.join(args)})"
+        return keyword_client_call(request, url=url, headers=headers, query_keyword="query_string")
 
     def json_code(self, response: str) -> str:
         return f"{response}.get_json()"
