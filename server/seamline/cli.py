@@ -7,25 +7,17 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 
+from .core.analyze.index import default_cache_dir
 from .core.errors import SeamlineError, UsageError
 from .core.generate.workspace_compose import COMPOSE_FILES
 from .core.model import Project
 
 log = logging.getLogger("seamline")
-
-
-def default_cache_dir(root: Path) -> Path:
-    """Per-workspace cache outside the user's tree, so a scan never writes into the project."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    digest = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:16]
-    return base / "seamline" / digest
 
 
 def _scan(args: argparse.Namespace) -> int:

@@ -55,6 +55,13 @@ class FileResult:
         return (raw, tuple(_finding_dict(x) for x in self.findings), self.lines)
 
 
+def default_cache_dir(root: Path) -> Path:
+    """Per-workspace cache outside the user's tree, so a scan never writes into the project."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    digest = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:16]
+    return base / "seamline" / digest
+
+
 @dataclass
 class Index:
     cache_dir: Path | None = None
@@ -64,6 +71,8 @@ class Index:
     _disk_keys: set = field(default_factory=set)
     # the last load's answer per relative path: (module, cache key, result), for `only=` loads
     _last_out: dict = field(default_factory=dict)
+    # digest of the last read of the requirements/.env/compose files, per workspace root
+    other_files_digest: dict = field(default_factory=dict)
     # the last discovery per workspace root, reused when the caller names the changed files
     last_discovery: dict = field(default_factory=dict)
     linked: int = 0  # apps linked (not served from the link cache) in the last scan

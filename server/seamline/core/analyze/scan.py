@@ -166,7 +166,14 @@ def scan(root: str | Path, *, index: Index | None = None, config: AppConfig | No
     endpoints: list[Endpoint] = []
     all_services: list[Service] = []
     schemas, models, tokens = [], [], []
-    other_digest = _other_files_digest(root_path, found.other_files)
+    # An editor rescan names only known .py files (else `_discovery` walked again), so the
+    # requirements, .env and compose files are as they were: no need to read them again.
+    previous_other = index.other_files_digest.get(str(root_path))
+    if only is not None and previous_other is not None:
+        other_digest = previous_other
+    else:
+        other_digest = _other_files_digest(root_path, found.other_files)
+        index.other_files_digest = {str(root_path): other_digest}
     index.linked = 0
     for app in found.app_roots:
         app_dir = root_path if app == "." else root_path / app

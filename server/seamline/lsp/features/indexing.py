@@ -12,8 +12,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.uris import to_fs_path
 
-from ...cli import default_cache_dir
-from ...core.analyze.index import Index
+from ...core.analyze.index import Index, default_cache_dir
 from ..server import SeamlineServer
 from ..settings import Settings
 
