@@ -86,33 +86,3 @@ export async function applyAction(a: ActionLike): Promise<void> {
   if (ca.edit && !(await vscode.workspace.applyEdit(ca.edit))) throw new Error(`applyEdit refused the edit of "${ca.title}"`);
   if (ca.command) await vscode.commands.executeCommand(ca.command.command, ...(ca.command.arguments ?? []));
 }
-
-export async function leaveFinalState(state: string | undefined): Promise<void> {
-  if (!state) return;
-  const a = await api();
-  await vscode.commands.executeCommand('workbench.action.closeAuxiliaryBar').then(undefined, () => undefined);
-  if (state === 'quickfix') {
-    await vscode.commands.executeCommand('workbench.action.closeSidebar');
-    const doc = await vscode.workspace.openTextDocument(itemsFile());
-    const ed = await vscode.window.showTextDocument(doc, { preview: false });
-    const line = lineOf(doc, 'def create_item');
-    ed.selection = new vscode.Selection(line, 6, line, 6);
-    ed.revealRange(new vscode.Range(line, 0, line, 0), vscode.TextEditorRevealType.InCenter);
-    await sleep(1500);
-    await vscode.commands.executeCommand('editor.action.quickFix');
-    await sleep(2500);
-  } else if (state === 'panel') {
-    const doc = await vscode.workspace.openTextDocument(itemsFile());
-    await vscode.window.showTextDocument(doc, { preview: false });
-    await vscode.commands.executeCommand('workbench.view.extension.seamline');
-    await sleep(1000);
-    // Expand the first router so endpoints with their test status show.
-    const endpoints = a.panel.getChildren().find((n) => n.id === 'group:endpoints');
-    for (const r of endpoints?.children ?? []) {
-      const first = r.children?.[0];
-      if (first?.kind === 'endpoint') { await a.view.reveal(first, { expand: true, select: false, focus: false }); }
-    }
-    await vscode.commands.executeCommand('workbench.action.closePanel');
-    await sleep(2000);
-  }
-}

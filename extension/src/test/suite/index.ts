@@ -1,11 +1,8 @@
 // Mocha runner loaded by the vscode-e2e recipe inside the extension host: run() rejects on failure.
 //   SEAMLINE_E2E_GREP   only run tests whose title matches (e.g. "panel")
-//   SEAMLINE_E2E_FINAL  leave the window in a state for the runner's screenshot: "quickfix" (the
-//                       code-action menu on a handler) or "panel" (the Test Environment view)
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Mocha from 'mocha';
-import { leaveFinalState } from './helpers';
 
 /**
  * Prints one plain string per event: the recipe forwards each console.log argument as its own
@@ -35,11 +32,6 @@ export async function run(): Promise<void> {
   const failures = await new Promise<number>((resolve, reject) => {
     try { mocha.run(resolve); } catch (e) { reject(e); }
   });
-  try {
-    await leaveFinalState(process.env.SEAMLINE_E2E_FINAL);
-  } catch (e) {
-    console.log(`final UI state ${process.env.SEAMLINE_E2E_FINAL}: ${String(e)}`);
-  }
   console.log(`seamline e2e: ${failures} failure(s)`);
   if (failures > 0) throw new Error(`${failures} extension test(s) failed`);
 }
