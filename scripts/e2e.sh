@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Run the VS Code extension's tests inside a real VS Code (code-server, driven headless by the
 # shared vscode-e2e recipe), against the real language server and a copy of examples/fastapi_items.
-# Saves screenshots to docs/screenshots/ (the code-action menu on a handler, the panel).
+# Saves screenshots to out/screenshots/ (the code-action menu on a handler, the panel), or to
+# SEAMLINE_E2E_SHOTS_DIR; copy them to docs/screenshots/ by hand to refresh the README's, so a
+# test run never changes tracked files.
 #
 #   bash scripts/e2e.sh
 #
@@ -65,7 +67,8 @@ fresh_workspace() {
     "$ROOT/.venv/bin/python" > "$ws/.vscode/settings.json"
   echo "$ws"
 }
-mkdir -p docs/screenshots
+SHOTS_DIR=${SEAMLINE_E2E_SHOTS_DIR:-out/screenshots}
+mkdir -p "$SHOTS_DIR"
 echo "e2e: extension tests (mocha, in the extension host)"
 rc=0
 ws=$(fresh_workspace all)
@@ -82,7 +85,7 @@ if [ "${SEAMLINE_E2E_SHOTS:-1}" = 1 ]; then
   echo "e2e: UI checks and screenshots ${envflag[*]:+(with a running environment)}"
   ws=$(fresh_workspace shots)
   "$VSCODE_E2E_NODE" scripts/e2e-screenshots.mjs --extension "$ROOT" --workspace "$ws" \
-    --out docs/screenshots --timeout "${SEAMLINE_E2E_TIMEOUT:-420}" "${envflag[@]}" || rc=$?
+    --out "$SHOTS_DIR" --timeout "${SEAMLINE_E2E_TIMEOUT:-420}" "${envflag[@]}" || rc=$?
 fi
-[ $rc -eq 0 ] && echo "e2e: passed; screenshots in docs/screenshots/" || echo "e2e: FAILED (exit $rc)" >&2
+[ $rc -eq 0 ] && echo "e2e: passed; screenshots in $SHOTS_DIR/" || echo "e2e: FAILED (exit $rc)" >&2
 exit $rc

@@ -1,6 +1,6 @@
 """The VS Code extension inside a real VS Code (code-server via ../shared/recipes/vscode-e2e):
 runs scripts/e2e.sh, which builds the extension, runs its mocha tests in the extension host
-against the real language server, and does the UI checks that save docs/screenshots/*.png.
+against the real language server, and does the UI checks that save out/screenshots/*.png.
 
 Skips with the reason when the recipe cannot run here (exit code 3 from e2e.sh); fails instead
 under REQUIRE_VSCODE=1 (CI), so CI cannot go green by skipping."""
