@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 from docker_engine import RECIPE_IMAGES
 from seamline.cli import _scan_root, build_parser, main
+from seamline.core.generate.tests.marks import APP_BUG, GENERATOR, read_marks
 from seamline.env import leftovers, prune
 from seamline.testrun.commands import verify
+from seamline.testrun.marking import mark_run
 
 
 def run_generated(example: Path, needs: tuple[str, ...], tmp_path: Path, docker_engine, capsys, *,
@@ -37,4 +39,18 @@ def run_generated(example: Path, needs: tuple[str, ...], tmp_path: Path, docker_
     assert runs is not None, out
     assert left == [], f"the run leaked docker resources: {left}"
     (run,) = runs
+    _check_marks(root, run)
     return run.report
+
+
+def _check_marks(root: Path, run) -> None:
+    """`seamline run` marks what failed in the files: each app-bug test keeps failing under a comment
+    naming the bug, each generator mistake is skipped with its reason; regenerating keeps the marks."""
+    mark_run(root, run.result, run.report)
+    main(["gen", "tests", str(root), "--flows"])
+    for c in run.report.failed:
+        if c.category not in (APP_BUG, GENERATOR):
+            continue
+        file = root / c.outcome.nodeid.split("::", 1)[0]
+        mark = read_marks(file.read_text()).get(c.outcome.function)
+        assert mark is not None and mark.kind == c.category, (c.outcome.nodeid, mark)

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import libcst as cst
 
 from ..writer import WriteResult, plan_write, write_generated, write_merged
+from .marks import carry_marks
 from .model import GeneratedFile
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,11 @@ def write_tests(files: Iterable[GeneratedFile], *, root: Path, force: bool = Fal
     out: list[FileWrite] = []
     for f in files:
         path = Path(root) / f.path
+        if path.is_file():  # a run's marks (app bug, generator mistake) survive regeneration
+            try:
+                f = replace(f, content=carry_marks(path.read_text(encoding="utf-8"), f.content))
+            except (OSError, UnicodeDecodeError) as e:
+                log.warning("%s cannot be read (%s)", path, e)
         planned = plan_write(path, f.content, force=force)
         if planned.status != "kept-edited":
             result = planned if dry_run else write_generated(path, f.content, force=force)
