@@ -18,6 +18,7 @@ export function registerCommands(client: SeamlineClient, panel: TestEnvironmentP
   let envLogs: vscode.OutputChannel | undefined;
   const ignore = () => undefined; // errors were already shown and logged by exec
   const refreshEnv = async () => {
+    if (!vscode.workspace.isTrusted) return; // the server will not talk to docker; the panel says why
     const st = await client.exec<EnvStatus>(Cmd.envStatus, [], { quiet: true }).catch(ignore);
     if (st) panel.setEnvStatus(st);
   };

@@ -24,6 +24,8 @@ export interface Api {
     isRunning: boolean;
     problem: string | undefined;
     interpreter: { path: string; source: string; reason: string } | undefined;
+    /** The LanguageClient itself: requests sent on it skip the client's trust gate. */
+    languageClient: { sendRequest<R>(method: string, params: unknown): Promise<R> } | undefined;
   };
   status: { snapshot: { server: string; trusted: boolean } };
   view: vscode.TreeView<TreeNode>;

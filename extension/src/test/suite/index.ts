@@ -1,4 +1,5 @@
 // Mocha runner loaded by the vscode-e2e recipe inside the extension host: run() rejects on failure.
+// Runs every *.test.js next to it; ../untrusted/index.ts runs its folder's with the same runner.
 //   SEAMLINE_E2E_GREP   only run tests whose title matches (e.g. "panel")
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -23,11 +24,11 @@ class LineReporter {
   }
 }
 
-export async function run(): Promise<void> {
+export async function runTestsIn(dir: string): Promise<void> {
   const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 120_000, reporter: LineReporter as unknown as Mocha.ReporterConstructor });
   if (process.env.SEAMLINE_E2E_GREP) mocha.grep(process.env.SEAMLINE_E2E_GREP);
-  for (const f of fs.readdirSync(__dirname).filter((f) => f.endsWith('.test.js')).sort()) {
-    mocha.addFile(path.join(__dirname, f));
+  for (const f of fs.readdirSync(dir).filter((f) => f.endsWith('.test.js')).sort()) {
+    mocha.addFile(path.join(dir, f));
   }
   const failures = await new Promise<number>((resolve, reject) => {
     try { mocha.run(resolve); } catch (e) { reject(e); }
@@ -35,3 +36,5 @@ export async function run(): Promise<void> {
   console.log(`seamline e2e: ${failures} failure(s)`);
   if (failures > 0) throw new Error(`${failures} extension test(s) failed`);
 }
+
+export const run = (): Promise<void> => runTestsIn(__dirname);
