@@ -25,36 +25,9 @@ cd "$(dirname "$0")/.."
 MODE=${1:-all}
 case $MODE in all|trusted|untrusted) ;; *) echo "usage: bash scripts/e2e.sh [all|trusted|untrusted]" >&2; exit 2 ;; esac
 ROOT=$(pwd)
-RECIPES=${SEAMLINE_RECIPES:-$ROOT/../shared/recipes}
-RECIPE=$RECIPES/vscode-e2e
-cannot() { echo "e2e: cannot run: $*" >&2; exit 3; }
-
-[ -f "$RECIPE/install.sh" ] && [ -f "$RECIPE/run-extension-tests.mjs" ] \
-  || cannot "no vscode-e2e recipe at $RECIPE (set SEAMLINE_RECIPES to the shared recipes folder)"
-if ! command -v npm >/dev/null && [ "$(id -u)" = 0 ]; then
-  echo "e2e: installing nodejs and npm with apt-get" >&2
-  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; } \
-    || cannot "could not install nodejs/npm with apt-get"
-fi
-command -v npm >/dev/null || cannot "npm is not installed"
-bash "$RECIPE/install.sh" >/tmp/seamline-e2e-install.log 2>&1 \
-  || { tail -20 /tmp/seamline-e2e-install.log >&2; cannot "the recipe's install.sh failed (log above)"; }
-# shellcheck disable=SC1090
-source <(bash "$RECIPE/install.sh" --env)
-
-# The server runs from the repo's venv.
-[ -x .venv/bin/python ] || bash scripts/setup.sh
-.venv/bin/python -c 'import seamline.lsp.server' 2>/dev/null \
-  || echo "e2e: warning: seamline.lsp.server does not import; tests that need the server will fail" >&2
-
-# Node dependencies: npm ci when package-lock.json changed since the last install.
-want=$(sha1sum package-lock.json | cut -d' ' -f1)
-if [ ! -f node_modules/.seamline-lock ] || [ "$(cat node_modules/.seamline-lock)" != "$want" ]; then
-  npm ci --no-audit --no-fund --loglevel=error || cannot "npm ci failed (is the npm registry reachable?)"
-  echo "$want" > node_modules/.seamline-lock
-fi
-npm run -s build
-npm run -s compile-tests
+# shellcheck source=scripts/lib/vscode-recipe.sh
+source scripts/lib/vscode-recipe.sh
+recipe_ready
 
 # Work on a copy of the fixture: code actions write files into it. Its settings point the
 # interpreter at this checkout's venv with an absolute path.
@@ -68,21 +41,12 @@ cleanup() {
   rm -rf "$TMP"
 }
 trap cleanup EXIT
-fresh_workspace() {
-  local ws=$TMP/$1
-  # the demo's example app is the workspace: one copy of it in the repo, not two
-  rm -rf "$ws"; cp -r examples/fastapi_items "$ws"; mkdir -p "$ws/.vscode"
-  # images: the tags this machine has locally (it cannot pull).
-  printf '{\n  "seamline.interpreter": "%s",\n  "seamline.logLevel": "debug",\n  "seamline.images": {"postgres": "postgres:15", "redis": "redis:7"}\n}\n' \
-    "$ROOT/.venv/bin/python" > "$ws/.vscode/settings.json"
-  echo "$ws"
-}
 # A workspace that tries what Restricted Mode must stop: its settings name an interpreter inside
 # the workspace (a script that leaves a marker, then runs the real one) and images no engine has.
 # VS Code must hand out the user's values of these restricted settings instead.
 untrusted_workspace() {
   local ws
-  ws=$(fresh_workspace "$1")
+  ws=$(fresh_workspace "$TMP/$1")
   mkdir -p "$ws/.venv/bin"
   printf '#!/bin/sh\ntouch "%s/RAN-WORKSPACE-INTERPRETER"\nexec "%s" "$@"\n' "$ws" "$ROOT/.venv/bin/python" > "$ws/.venv/bin/python"
   chmod +x "$ws/.venv/bin/python"
@@ -104,7 +68,7 @@ mkdir -p "$SHOTS_DIR"
 rc=0
 if [ "$MODE" != untrusted ]; then
   echo "e2e: extension tests (mocha, in the extension host)"
-  ws=$(fresh_workspace all)
+  ws=$(fresh_workspace "$TMP/all")
   env CI=true "$VSCODE_E2E_NODE" "$RECIPE/run-extension-tests.mjs" \
     --extension "$ROOT" --tests "$ROOT/out/test/suite/index.js" --workspace "$ws" \
     --timeout "${SEAMLINE_E2E_TIMEOUT:-300}" || rc=$?
@@ -116,7 +80,7 @@ if [ "$MODE" != untrusted ]; then
       envflag=(--env)
     fi
     echo "e2e: UI checks and screenshots ${envflag[*]:+(with a running environment)}"
-    ws=$(fresh_workspace shots)
+    ws=$(fresh_workspace "$TMP/shots")
     "$VSCODE_E2E_NODE" scripts/e2e-screenshots.mjs --extension "$ROOT" --workspace "$ws" \
       --out "$SHOTS_DIR" --timeout "${SEAMLINE_E2E_TIMEOUT:-420}" "${envflag[@]}" || rc=$?
   fi
