@@ -22,7 +22,7 @@ from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "fastapi_items"
 ITEMS = "app/api/routes/items.py"
-TIMEOUT = 15.0
+TIMEOUT = 30.0  # generous: the machine running the suite may be busy; waits end as soon as the event arrives
 
 
 class Client(LanguageClient):
@@ -32,6 +32,8 @@ class Client(LanguageClient):
         super().__init__(*args, **kwargs)
         self.models: list[Any] = []
         self.env_statuses: list[Any] = []
+        self.test_results: list[Any] = []
+        self.code_lens_refreshes = 0
         self.applied_edits: list[types.ApplyWorkspaceEditParams] = []
         self.configuration_requests = 0
         self.registrations: list[types.Registration] = []
@@ -68,6 +70,14 @@ def _features() -> dict[str, Any]:
         client.env_statuses.append(params)
         client.changed()
 
+    def test_results(client: Client, params: Any) -> None:
+        client.test_results.append(params)
+        client.changed()
+
+    def code_lens_refresh(client: Client, params: None) -> None:
+        client.code_lens_refreshes += 1
+        client.changed()
+
     def configuration(client: Client, params: types.ConfigurationParams) -> list[Any]:
         client.configuration_requests += 1
         client.changed()
@@ -86,6 +96,8 @@ def _features() -> dict[str, Any]:
             types.WORKSPACE_CONFIGURATION: configuration,
             types.CLIENT_REGISTER_CAPABILITY: register_capability,
             types.WORKSPACE_APPLY_EDIT: apply_edit,
+            types.WORKSPACE_CODE_LENS_REFRESH: code_lens_refresh,
+            "seamline/testResults": test_results,
             "seamline/projectModel": project_model,
             "seamline/envStatus": env_status}
 
@@ -106,11 +118,16 @@ def minimal_capabilities() -> types.ClientCapabilities:
     )
 
 
+def copy_example(name: str, tmp_path: Path) -> Path:
+    root = tmp_path / name
+    shutil.copytree(REPO / "examples" / name, root,
+                    ignore=shutil.ignore_patterns("__pycache__", ".seamline", "compose.*.yaml", "tests"))
+    return root
+
+
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
-    root = tmp_path / "fastapi_items"
-    shutil.copytree(EXAMPLE, root)
-    return root
+    return copy_example(EXAMPLE.name, tmp_path)
 
 
 async def start(workspace: Path, tmp_path: Path, capabilities: types.ClientCapabilities, *,
@@ -155,6 +172,54 @@ async def minimal(workspace: Path, tmp_path: Path) -> AsyncIterator[Client]:
 
 def field(params: Any, name: str) -> Any:
     return params[name] if isinstance(params, dict) else getattr(params, name)
+
+
+async def actions_at(client: Client, root: Path, rel: str, line: int, character: int = 0,
+                     context: list[types.Diagnostic] | None = None) -> list[types.CodeAction | types.Command]:
+    pos = types.Position(line=line, character=character)
+    result = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=(root / rel).as_uri()),
+        range=types.Range(start=pos, end=pos), context=types.CodeActionContext(diagnostics=context or [])))
+    return list(result or [])
+
+
+def command(name: str, *args: Any) -> types.ExecuteCommandParams:
+    return types.ExecuteCommandParams(command=name, arguments=list(args))
+
+
+async def execute(client: Client, name: str, *args: Any) -> Any:
+    return await client.workspace_execute_command_async(command(name, *args))
+
+
+def progress_token(client: Client, title: str) -> str | None:
+    """The token of the progress that began with `title`, once it has."""
+    return next((token for token, reports in client.progress_reports.items()
+                 if reports and getattr(reports[0], "title", "") == title), None)
+
+
+def apply_to_disk(edit: types.WorkspaceEdit) -> list[Path]:
+    """Do what the editor does when the user accepts `edit` (whole-file replacements and creations,
+    which is what Seamline sends); the files written."""
+    written: list[Path] = []
+    if edit.document_changes:
+        for change in edit.document_changes:
+            if isinstance(change, types.TextDocumentEdit):
+                written.append(_write(change.text_document.uri, change.edits[0].new_text))
+    for uri, edits in (edit.changes or {}).items():
+        written.append(_write(uri, edits[0].new_text))
+    return written
+
+
+def _write(uri: str, text: str) -> Path:
+    path = Path(uri.removeprefix("file://"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def files_changed(client: Client, paths: list[Path]) -> None:
+    client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
+        types.FileEvent(uri=p.as_uri(), type=types.FileChangeType.Changed) for p in paths]))
 
 
 def line_of(path: Path, needle: str) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from lsp_harness import ITEMS, Client, field, line_of
+from lsp_harness import ITEMS, Client, actions_at, field, line_of
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
@@ -17,21 +17,13 @@ async def first_model(client: Client) -> list:
     return field(client.models[-1], "endpoints")
 
 
-async def actions_at(client: Client, root: Path, rel: str, line: int, character: int = 0) -> list:
-    pos = types.Position(line=line, character=character)
-    result = await client.text_document_code_action_async(types.CodeActionParams(
-        text_document=types.TextDocumentIdentifier(uri=(root / rel).as_uri()),
-        range=types.Range(start=pos, end=pos), context=types.CodeActionContext(diagnostics=[])))
-    return result or []
-
-
 def titles(actions: list) -> list[str]:
     return [a.title for a in actions]
 
 
 async def test_vscode_indexes_with_progress_and_publishes_the_model(vscode: Client, workspace: Path):
     endpoints = await first_model(vscode)
-    assert len(endpoints) == 11
+    assert len(endpoints) == 12
     create = next(e for e in endpoints if field(e, "key") == "POST /api/v1/items/")
     assert field(create, "handler") == "app.api.routes.items.create_item"
     assert field(create, "file") == (workspace / ITEMS).as_uri()
@@ -45,14 +37,14 @@ async def test_vscode_indexes_with_progress_and_publishes_the_model(vscode: Clie
 
     model = await vscode.workspace_execute_command_async(types.ExecuteCommandParams(command="seamline.showModel"))
     assert model["root"] == str(workspace.resolve())
-    assert len(model["endpoints"]) == 11 and {s["kind"] for s in model["services"]} == {"postgres", "redis"}
+    assert len(model["endpoints"]) == 12 and {s["kind"] for s in model["services"]} == {"postgres", "redis", "http"}
     listed = await vscode.workspace_execute_command_async(types.ExecuteCommandParams(
         command="seamline.listEndpoints", arguments=[]))
     assert sorted(e["key"] for e in listed) == sorted(e["key"] for e in model["endpoints"])
 
 
 async def test_minimal_untrusted_client_analyses_only(minimal: Client):
-    assert len(await first_model(minimal)) == 11  # analysis works untrusted
+    assert len(await first_model(minimal)) == 12  # analysis works untrusted
     assert minimal.progress_reports == {}
     assert minimal.configuration_requests == 0
     assert minimal.registrations == []
@@ -183,7 +175,7 @@ async def test_syntax_error_mid_edit_is_reported_then_cleared(vscode: Client, wo
         text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=3),
         content_changes=[types.TextDocumentContentChangeWholeDocument(text=source)]))
     await vscode.wait_until(lambda: not syntax_errors() and uri in vscode.diagnostics, what="syntax error cleared")
-    assert len(field(vscode.models[-1], "endpoints")) == 11
+    assert len(field(vscode.models[-1], "endpoints")) == 12
 
 
 async def test_untested_endpoint_diagnostics_at_handlers_and_config_change_turns_them_off(

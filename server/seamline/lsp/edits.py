@@ -32,7 +32,17 @@ def can_create_files(ls: SeamlineServer) -> bool:
         types.ResourceOperationKind.Create in (ops or ())
 
 
-def workspace_edit(ls: SeamlineServer, root: Path, planned: Iterable[tuple[WriteResult, str]]) -> PlannedEdit:
+def can_annotate(ls: SeamlineServer) -> bool:
+    """The client shows edits that need confirmation in a preview first (VS Code's refactor preview)."""
+    return ls.client_supports("workspace.workspace_edit.change_annotation_support") and \
+        ls.client_supports("workspace.workspace_edit.document_changes")
+
+
+def workspace_edit(ls: SeamlineServer, root: Path, planned: Iterable[tuple[WriteResult, str]], *,
+                   confirm: str | None = None) -> PlannedEdit:
+    """`confirm`: a label; where the client supports it, every change carries a change annotation
+    that needs confirmation, so the user reviews the diff before anything changes."""
+    annotation = "seamline-review" if confirm and can_annotate(ls) else None
     document_changes: list = []
     changes: dict[str, list[types.TextEdit]] = {}
     files: list[str] = []
@@ -49,27 +59,40 @@ def workspace_edit(ls: SeamlineServer, root: Path, planned: Iterable[tuple[Write
             skipped.append(f"{rel} was not written by Seamline; left as it is.")
             continue
         uri = convert.uri_for(root, rel)
-        text = stamp(content)
+        text = content if result.status == "merged" else stamp(content)  # a merge keeps the file's own hash
         if result.status == "created":
             if not creates:
                 skipped.append(f"{rel}: this editor cannot create files through an edit.")
                 continue
             start = types.Position(line=0, character=0)
-            document_changes.append(types.CreateFile(uri=uri, options=types.CreateFileOptions(ignore_if_exists=True)))
+            document_changes.append(types.CreateFile(uri=uri, options=types.CreateFileOptions(ignore_if_exists=True),
+                                                     annotation_id=annotation))
             document_changes.append(types.TextDocumentEdit(
                 text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=None),
-                edits=[types.TextEdit(range=types.Range(start=start, end=start), new_text=text)]))
+                edits=[_text_edit(types.Range(start=start, end=start), text, annotation)]))
         else:
             doc = ls.workspace.get_text_document(uri)
-            edit = types.TextEdit(range=convert.whole_document_range(doc), new_text=text)
+            whole = convert.whole_document_range(doc)
             document_changes.append(types.TextDocumentEdit(
                 text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=doc.version),
-                edits=[edit]))
-            changes[uri] = [edit]
+                edits=[_text_edit(whole, text, annotation)]))
+            changes[uri] = [types.TextEdit(range=whole, new_text=text)]
         files.append(rel)
     for note in skipped:
         log.info("%s", note)
     if not files:
         return PlannedEdit(edit=None, skipped=tuple(skipped))
-    edit = types.WorkspaceEdit(document_changes=document_changes) if creates else types.WorkspaceEdit(changes=changes)
+    if creates:
+        annotations = {annotation: types.ChangeAnnotation(label=confirm or "", needs_confirmation=True,
+                                                          description="Seamline: review the regenerated files")} \
+            if annotation else None
+        edit = types.WorkspaceEdit(document_changes=document_changes, change_annotations=annotations)
+    else:
+        edit = types.WorkspaceEdit(changes=changes)
     return PlannedEdit(edit=edit, files=tuple(files), skipped=tuple(skipped))
+
+
+def _text_edit(where: types.Range, text: str, annotation: str | None) -> types.TextEdit:
+    if annotation is None:
+        return types.TextEdit(range=where, new_text=text)
+    return types.AnnotatedTextEdit(range=where, new_text=text, annotation_id=annotation)

@@ -12,11 +12,12 @@ import functools
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
+from pygls.exceptions import JsonRpcException, JsonRpcRequestCancelled
 from pygls.lsp.server import LanguageServer
 
 from .. import __version__
@@ -41,21 +42,45 @@ class RequestFailed(JsonRpcException):
 
 
 def command(server: LanguageServer, name: str) -> Callable[[Callable[..., Awaitable[Any]]], Any]:
-    """`@server.command` whose SeamlineErrors reach the client as a clean RequestFailed message."""
+    """`@server.command` whose SeamlineErrors reach the client as a clean RequestFailed message, and
+    which can be cancelled: by `$/cancelRequest` and by the cancel button of its progress."""
 
     def decorate(fn: Callable[..., Awaitable[Any]]) -> Any:
         @functools.wraps(fn)
         async def wrapper(ls: SeamlineServer, *args: Any) -> Any:
+            _follow_client_cancel(ls)
             try:
                 return await fn(ls, *args)
             except SeamlineError as e:
                 log.warning("%s: %s", name, e)
                 raise RequestFailed(f"Seamline: {e}") from e
+            except asyncio.CancelledError:
+                # pygls 2.1 sends no response at all when a command's task ends cancelled (its
+                # executeCommand generator catches only Exception), so the cancellation leaves the
+                # server here as the LSP RequestCancelled error.
+                log.info("%s was cancelled", name)
+                raise JsonRpcRequestCancelled(f"Seamline: {name} was cancelled.") from None
 
         server.command(name)(wrapper)
         return fn
 
     return decorate
+
+
+def _follow_client_cancel(ls: LanguageServer) -> None:
+    """pygls runs a command in a task of its own, and `$/cancelRequest` cancels only the request's
+    outer future (answering RequestCancelled), so the command would run on; the task follows it."""
+    task = asyncio.current_task()
+    request = ls.protocol._request_futures.get(ls.protocol.msg_id)  # pygls 2.1 has no public accessor
+    if task is None or request is None:
+        return
+    loop = asyncio.get_running_loop()
+
+    def on_done(future: Any) -> None:
+        if future.cancelled() and not task.done():
+            loop.call_soon_threadsafe(task.cancel)
+
+    request.add_done_callback(on_done)
 
 
 class SeamlineServer(LanguageServer):
@@ -68,6 +93,7 @@ class SeamlineServer(LanguageServer):
         self.index: Index | None = None
         self.snapshot: Snapshot | None = None
         self.test_results: dict[str, list[dict[str, Any]]] = {}  # endpoint key -> results of the last run
+        self.tests_ran_at: dict[str, datetime] = {}  # endpoint key -> when that run finished (UTC)
         self.log_handler: logs.ClientLogHandler | None = None
         self._indexed: asyncio.Event | None = None
         self._tasks: set[asyncio.Task] = set()
@@ -198,6 +224,7 @@ def create_server() -> SeamlineServer:
     from . import dispatch
     from .features import (
         code_actions,
+        code_lens,
         configuration,
         diagnostics,
         env,
@@ -210,7 +237,7 @@ def create_server() -> SeamlineServer:
     server = SeamlineServer()
     dispatch.register(server)
     # Order matters for shared events: settings are pulled before the first index.
-    for feature in (configuration, indexing, model, diagnostics, code_actions, generate, env, run_tests):
+    for feature in (configuration, indexing, model, diagnostics, code_actions, code_lens, generate, env, run_tests):
         feature.register(server)
     return server
 

@@ -1,8 +1,9 @@
 """Code actions. On an endpoint (a route decorator, the handler's def line or anywhere in its body;
-a DRF ViewSet method; a urlconf entry): generate its test, generate tests for the whole file, open
-its tests. On any file of the project: create or update the compose test environment. Each action
-carries its WorkspaceEdit; clients that resolve edits lazily get it from codeAction/resolve, so
-listing actions stays a memory lookup."""
+a DRF ViewSet method; a urlconf entry): generate its test, regenerate it when it is out of date (a
+quick fix for the stale-test diagnostic, whose edit needs confirmation so the diff is shown first),
+generate tests for the whole file, open its tests. On any file of the project: create or update the
+compose test environment. Each action carries its WorkspaceEdit; clients that resolve edits lazily
+get it from codeAction/resolve, so listing actions stays a memory lookup."""
 
 from __future__ import annotations
 
@@ -16,49 +17,46 @@ from .. import convert
 from ..edits import can_create_files, workspace_edit
 from ..server import SeamlineServer
 from ..state import Snapshot
-from .generate import keys_in_file, plan_compose, test_generator, tests_edit
+from .diagnostics import STALE_CODE, regenerate_title
+from .generate import keys_in_file, plan_compose, regenerate_edit, test_generator, tests_edit
 
 log = logging.getLogger(__name__)
 
-KINDS = [types.CodeActionKind.Refactor, types.CodeActionKind.Source]
-_URLCONF_CALLS = ("path(", "re_path(", "url(", "register(", "include(")
+KINDS = [types.CodeActionKind.QuickFix, types.CodeActionKind.Refactor, types.CodeActionKind.Source]
 
 
-def _handler_names(e: Endpoint) -> set[str]:
-    parts = e.handler.split(".")
-    return {p for p in parts[-2:] if p and p[0].isupper()} | {parts[-1]}
-
-
-def endpoints_at(snapshot: Snapshot, rel: str, line: int, line_text: str) -> list[Endpoint]:
-    """Endpoints whose decorator, def line or body holds 1-based `line` of file `rel`."""
+def endpoints_at(snapshot: Snapshot, rel: str, line: int) -> list[Endpoint]:
+    """Endpoints whose decorator, def line or body holds 1-based `line` of file `rel`, or whose
+    route is declared on that line of another file (a urlconf entry, `router.register`, ...)."""
     found: list[Endpoint] = []
     for e in snapshot.by_file.get(rel, ()):
-        span = e.span
-        inside = span is not None and span.line <= line <= span.end_line
-        if inside or line == e.line or line in e.decorator_lines:
+        inside = e.span is not None and e.span.line <= line <= e.span.end_line
+        if inside or line == e.line or (e.route_file is None and line in e.decorator_lines):
             found.append(e)
-    # A urlconf entry lives in another file than its view and the model records only its line, so a
-    # line there counts when it is one of the endpoint's entry lines and routes to that view by name.
-    if not found and any(call in line_text for call in _URLCONF_CALLS):
-        for e in snapshot.project.endpoints:
-            if e.file != rel and line in e.decorator_lines and any(n in line_text for n in _handler_names(e)):
-                found.append(e)
-    return found
+    found += [e for e in snapshot.project.endpoints if e.route_file == rel and line in e.decorator_lines]
+    return list(dict.fromkeys(found))
 
 
 def _action(title: str, kind: str, data: dict[str, Any]) -> types.CodeAction:
     return types.CodeAction(title=title, kind=kind, data=data)
 
 
-def list_actions(ls: SeamlineServer, snapshot: Snapshot, uri: str, line: int, line_text: str) -> list[types.CodeAction]:
+def list_actions(ls: SeamlineServer, snapshot: Snapshot, uri: str, line: int,
+                 diagnostics: list[types.Diagnostic] | None = None) -> list[types.CodeAction]:
     rel = convert.rel_path(snapshot.root, uri)
     if rel is None:
         return []
     actions: list[types.CodeAction] = []
-    here = endpoints_at(snapshot, rel, line, line_text)
+    here = endpoints_at(snapshot, rel, line)
     can_generate = test_generator() is not None
     for e in dict.fromkeys(here):
-        if can_generate:
+        if can_generate and snapshot.stale.get(e.key):
+            fixes = [d for d in diagnostics or () if d.code == STALE_CODE and isinstance(d.data, dict)
+                     and d.data.get("key") == e.key]
+            actions.append(types.CodeAction(title=regenerate_title(e.key), kind=types.CodeActionKind.QuickFix,
+                                            diagnostics=fixes or None, is_preferred=True,
+                                            data={"action": "regenerate", "keys": [e.key], "uri": uri}))
+        elif can_generate:
             actions.append(_action(f"Generate integration test for {e.key}", types.CodeActionKind.Refactor,
                                    {"action": "tests", "keys": [e.key], "uri": uri}))
         if snapshot.tests.get(e.key):
@@ -88,6 +86,9 @@ async def resolve(ls: SeamlineServer, action: types.CodeAction) -> types.CodeAct
         planned = workspace_edit(ls, snapshot.root, plan_compose(snapshot))
     elif data["action"] == "tests":
         planned = await tests_edit(ls, snapshot, list(data.get("keys") or ()))
+    elif data["action"] == "regenerate":
+        key = str((data.get("keys") or [""])[0])
+        planned = await regenerate_edit(ls, snapshot, key, confirm=regenerate_title(key))
     elif data["action"] == "file":
         planned = await tests_edit(ls, snapshot, keys_in_file(ls, snapshot, data["uri"]))
     else:
@@ -98,8 +99,8 @@ async def resolve(ls: SeamlineServer, action: types.CodeAction) -> types.CodeAct
     return action
 
 
-_COMMANDS = {"tests": "seamline.generateTestsForEndpoint", "file": "seamline.generateTestsForFile",
-             "compose": "seamline.createComposeEnv"}
+_COMMANDS = {"tests": "seamline.generateTestsForEndpoint", "regenerate": "seamline.generateTestsForEndpoint",
+             "file": "seamline.generateTestsForFile", "compose": "seamline.createComposeEnv"}
 
 
 def as_command(action: types.CodeAction) -> types.Command:
@@ -107,7 +108,8 @@ def as_command(action: types.CodeAction) -> types.Command:
         return action.command
     data = action.data if isinstance(action.data, dict) else {}
     name = _COMMANDS[data["action"]]
-    args = {"tests": [data.get("uri"), *(data.get("keys") or [])[:1]], "file": [data.get("uri")]}.get(data["action"], [])
+    endpoint_args = [data.get("uri"), *(data.get("keys") or [])[:1]]
+    args = {"tests": endpoint_args, "regenerate": endpoint_args, "file": [data.get("uri")]}.get(data["action"], [])
     return types.Command(title=action.title, command=name, arguments=args)
 
 
@@ -126,8 +128,7 @@ def register(server: SeamlineServer) -> None:
             return None
         doc = ls.workspace.get_text_document(params.text_document.uri)
         line, _ = convert.model_position(doc, params.range.start)
-        line_text = doc.lines[line - 1] if 0 < line <= len(doc.lines) else ""
-        actions = list_actions(ls, snapshot, params.text_document.uri, line, line_text)
+        actions = list_actions(ls, snapshot, params.text_document.uri, line, params.context.diagnostics)
         if params.context.only:
             actions = [a for a in actions if any((a.kind or "").startswith(k) for k in params.context.only)]
         if not ls.client_supports("text_document.code_action.code_action_literal_support"):

@@ -1,7 +1,8 @@
 """Diagnostics (source "seamline"), pushed per file after each index, settings change and test run:
 scan findings at their lines; untested endpoints (Information, `seamline.diagnostics.untestedEndpoints`);
 services the code uses that the compose test environment lacks (Warning, where the code shows the
-service); failing tests (Error, at the handler, with related information pointing at the test)."""
+service); generated tests out of date with their endpoint (Warning, at the handler, pointing at the
+test's marker); failing tests (Error, at the handler, with related information pointing at the test)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,13 @@ from pygls.uris import to_fs_path
 
 from .. import convert
 from ..server import SeamlineServer
-from ..state import Snapshot
+from ..state import Snapshot, StaleTest
+
+STALE_CODE = "stale-test"
+
+
+def regenerate_title(key: str) -> str:
+    return f"Regenerate test for {key}"
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +39,7 @@ def collect(ls: SeamlineServer, snapshot: Snapshot) -> dict[str, list[types.Diag
             out[f.file].append(convert.finding_diagnostic(doc(f.file), f))
     if ls.settings.diagnostics.untested_endpoints:
         for e in snapshot.project.endpoints:
-            if not snapshot.tests.get(e.key) and e.key not in ls.test_results:
+            if not snapshot.tests.get(e.key) and e.key not in ls.test_results and not snapshot.stale.get(e.key):
                 out[e.file].append(types.Diagnostic(
                     range=convert.def_line_range(doc(e.file), e), severity=types.DiagnosticSeverity.Information,
                     source=convert.SOURCE, code="untested-endpoint",
@@ -45,10 +52,31 @@ def collect(ls: SeamlineServer, snapshot: Snapshot) -> dict[str, list[types.Diag
             range=convert.line_range(doc(f.file), f.line or 1), severity=types.DiagnosticSeverity.Warning,
             source=convert.SOURCE, code="service-missing-from-env", message=f.message))
     for e in snapshot.project.endpoints:
+        if snapshot.stale.get(e.key):
+            out[e.file].append(_stale(doc(e.file), e.key, convert.def_line_range(doc(e.file), e),
+                                      snapshot.stale[e.key], doc, root))
+    for e in snapshot.project.endpoints:
         failed = [r for r in ls.test_results.get(e.key, ()) if r["outcome"] in ("failed", "error")]
         if failed:
             out[e.file].append(_failing(doc(e.file), e.key, convert.def_line_range(doc(e.file), e), failed, ls))
     return out
+
+
+def _stale(document: Any, key: str, where: types.Range, stale: tuple[StaleTest, ...], doc: Any,
+           root: Path) -> types.Diagnostic:
+    related = [types.DiagnosticRelatedInformation(
+        location=types.Location(uri=convert.uri_for(root, s.file), range=convert.line_range(doc(s.file), s.line)),
+        message=f"generated for {s.recorded}" + (" (the path changed)" if s.path_changed else
+                                                 " (its parameters, body, status or auth changed)"))
+        for s in stale]
+    files = ", ".join(dict.fromkeys(s.file for s in stale))
+    moved = [s.recorded for s in stale if s.path_changed]
+    change = f"its path changed (the tests call {moved[0]})" if moved else "its signature changed"
+    return types.Diagnostic(
+        range=where, severity=types.DiagnosticSeverity.Warning, source=convert.SOURCE, code=STALE_CODE,
+        related_information=related, data={"key": key},
+        message=f"The generated test for {key} is out of date: {change} since {files} was generated. Use the "
+                f"code action \"{regenerate_title(key)}\".")
 
 
 def _failing(document: Any, key: str, where: types.Range, failed: list[dict[str, Any]],

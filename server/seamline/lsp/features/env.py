@@ -82,6 +82,15 @@ def _logs(ls: SeamlineServer, services: list[str]) -> str:
     return ComposeCli(cwd=spec.workdir).logs(spec.project, spec.files, services=services, tail=200)
 
 
+async def _undo_up(ls: SeamlineServer, starting: asyncio.Future) -> None:
+    try:
+        await starting
+    except Exception as e:  # it failed on its own; `_up` already tore down what it could
+        log.warning("the cancelled env up failed as well: %s", e)
+    payload = await asyncio.to_thread(_down, ls)
+    await publish(ls, {**payload, "message": "Starting the test environment was cancelled; it was removed."})
+
+
 async def publish(ls: SeamlineServer, payload: dict[str, Any]) -> dict[str, Any]:
     ls.notify(ENV_STATUS, payload)
     return payload
@@ -93,8 +102,13 @@ def register(server: SeamlineServer) -> None:
         ls.require_trust("start containers")
         async with progress(ls, "Seamline: starting the test environment", cancellable=True) as report:
             report("docker compose up --wait")
+            starting = asyncio.ensure_future(asyncio.to_thread(_up, ls))
             try:
-                payload = await asyncio.to_thread(_up, ls)
+                payload = await asyncio.shield(starting)
+            except asyncio.CancelledError:
+                # the thread cannot be stopped; once compose is done, take down what it started
+                ls.run_task(_undo_up(ls, starting), "env down after a cancelled up")
+                raise
             except Exception as e:
                 await publish(ls, status_payload(ls, None, engine=True, message=str(e)))
                 raise

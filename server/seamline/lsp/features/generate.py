@@ -18,8 +18,10 @@ from ...core.generate.writer import WriteResult, plan_write
 from .. import convert
 from ..edits import PlannedEdit, workspace_edit
 from ..progress import progress
+from ..regenerate import regenerate_in_edited
 from ..server import SeamlineServer, command
 from ..state import Snapshot
+from .diagnostics import regenerate_title
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,27 @@ def plan_tests(ls: SeamlineServer, snapshot: Snapshot, keys: list[str] | None) -
     return [(plan_write(snapshot.root / f.path, f.content), f.content) for f in files]
 
 
+def plan_regenerate(ls: SeamlineServer, snapshot: Snapshot, key: str) -> list[tuple[WriteResult, str]]:
+    """Like `plan_tests` for one endpoint, except that a test file the user edited, which the writer
+    keeps as it is, gets that endpoint's tests regenerated in place (`regenerate_in_edited`)."""
+    out: list[tuple[WriteResult, str]] = []
+    for result, content in plan_tests(ls, snapshot, [key]):
+        if result.status == "kept-edited" and result.path.is_file():
+            existing = result.path.read_text(encoding="utf-8")
+            merged = regenerate_in_edited(existing, content, key, snapshot.project.endpoints)
+            if merged is not None:
+                status = "unchanged" if merged == existing else "merged"
+                out.append((WriteResult(path=result.path, status=status), merged))
+                continue
+        out.append((result, content))
+    return out
+
+
+async def regenerate_edit(ls: SeamlineServer, snapshot: Snapshot, key: str, *, confirm: str | None) -> PlannedEdit:
+    planned = await asyncio.to_thread(plan_regenerate, ls, snapshot, key)
+    return workspace_edit(ls, snapshot.root, planned, confirm=confirm)
+
+
 def plan_compose(snapshot: Snapshot) -> list[tuple[WriteResult, str]]:
     plan = snapshot.compose
     if plan is None or plan.text is None or plan.result is None:
@@ -49,9 +72,10 @@ def plan_compose(snapshot: Snapshot) -> list[tuple[WriteResult, str]]:
     return [(plan.result, plan.text)]
 
 
-async def tests_edit(ls: SeamlineServer, snapshot: Snapshot, keys: list[str] | None) -> PlannedEdit:
+async def tests_edit(ls: SeamlineServer, snapshot: Snapshot, keys: list[str] | None, *,
+                     confirm: str | None = None) -> PlannedEdit:
     planned = await asyncio.to_thread(plan_tests, ls, snapshot, keys)
-    return workspace_edit(ls, snapshot.root, planned)
+    return workspace_edit(ls, snapshot.root, planned, confirm=confirm)
 
 
 def keys_in_file(ls: SeamlineServer, snapshot: Snapshot, uri: str) -> list[str]:
@@ -78,7 +102,11 @@ def register(server: SeamlineServer) -> None:
         snapshot = await ls.wait_indexed()
         if endpoint_key not in snapshot.tests:
             raise SeamlineError(f"no endpoint {endpoint_key!r} in this workspace (see seamline.listEndpoints).")
-        return await apply(ls, await tests_edit(ls, snapshot, [endpoint_key]), f"Seamline: tests for {endpoint_key}")
+        if snapshot.stale.get(endpoint_key):  # out of date: regenerate its tests, in edited files too
+            planned = await regenerate_edit(ls, snapshot, endpoint_key, confirm=regenerate_title(endpoint_key))
+        else:
+            planned = await tests_edit(ls, snapshot, [endpoint_key])
+        return await apply(ls, planned, f"Seamline: tests for {endpoint_key}")
 
     @command(server, "seamline.generateTestsForFile")
     async def for_file(ls: SeamlineServer, uri: str) -> dict[str, Any]:

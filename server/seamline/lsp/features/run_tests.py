@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
@@ -15,37 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from ...core.errors import SeamlineError
-from ...core.model import Endpoint
 from .. import convert
 from ..progress import progress
 from ..server import SeamlineServer, command
-from ..state import Snapshot, called_endpoints, mentions
+from ..state import Snapshot, keys_for_test
 
 log = logging.getLogger(__name__)
 
 TEST_RESULTS = "seamline/testResults"
-_DEF = re.compile(r"^\s*(async\s+)?def\s+test|^\s*class\s+Test")
-
-
-def keys_for_test(lines: list[str], line0: int, endpoints: tuple[Endpoint, ...]) -> list[str]:
-    """Endpoint keys a test function names: in its body or the comments/decorators just above it;
-    else, when the whole file names one endpoint only, that one."""
-    start = line0
-    while start > 0 and lines[start - 1].lstrip().startswith(("#", "@")):
-        start -= 1
-    end = line0 + 1
-    while end < len(lines) and not _DEF.match(lines[end]):
-        end += 1
-    found = _named("".join(lines[start:end]), endpoints)
-    if found:
-        return found
-    whole = _named("".join(lines), endpoints)
-    return whole if len(whole) == 1 else []
-
-
-def _named(text: str, endpoints: tuple[Endpoint, ...]) -> list[str]:
-    called = called_endpoints(text, endpoints)
-    return [e.key for e in endpoints if e.key in called or mentions(text, e.key)]
 
 
 def parse_junit(xml_text: str, root: Path, snapshot: Snapshot) -> list[dict[str, Any]]:
@@ -115,8 +91,10 @@ def register(server: SeamlineServer) -> None:
         for r in results:
             if r["endpoint"]:
                 by_key.setdefault(r["endpoint"], []).append(r)
+        finished = datetime.now(timezone.utc)
         ls.test_results = by_key if key is None else {**ls.test_results, **by_key}
-        payload = {"results": results, "finished_at": datetime.now(timezone.utc).isoformat()}
+        ls.tests_ran_at = {**({} if key is None else ls.tests_ran_at), **{k: finished for k in by_key}}
+        payload = {"results": results, "finished_at": finished.isoformat()}
         ls.notify(TEST_RESULTS, payload)
         await ls.dispatcher.emit(ls, "tests_ran")
         counts = {o: sum(r["outcome"] == o for r in results) for o in ("passed", "failed", "error")}
