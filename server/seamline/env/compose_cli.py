@@ -33,7 +33,9 @@ _PORT_FAILURES = re.compile(r"port is already allocated|address already in use",
 class Compose(Protocol):
     """What the lifecycle needs from compose (tests may substitute a fake)."""
 
-    def up(self, project: str, files: Sequence[Path], *, wait_timeout_s: int = 120) -> None: ...
+    def up(self, project: str, files: Sequence[Path], *, wait_timeout_s: int = 120,
+           services: Sequence[str] = ()) -> None:
+        ...
     def down(self, project: str, files: Sequence[Path] = ()) -> None: ...
     def logs(self, project: str, files: Sequence[Path] = (), *, services: Sequence[str] = (), tail: int = 200) -> str: ...
 
@@ -83,8 +85,10 @@ class ComposeCli:
             args += ["-f", str(f)]
         self.run([*args, "config", "-q"], timeout_s=60)
 
-    def up(self, project: str, files: Sequence[Path], *, wait_timeout_s: int = 120) -> None:
-        self.run([*self._base(project, files), "up", "-d", "--wait", "--wait-timeout", str(wait_timeout_s)],
+    def up(self, project: str, files: Sequence[Path], *, wait_timeout_s: int = 120,
+           services: Sequence[str] = ()) -> None:
+        """All services, or only `services` (and what they depend on)."""
+        self.run([*self._base(project, files), "up", "-d", "--wait", "--wait-timeout", str(wait_timeout_s), *services],
                  timeout_s=wait_timeout_s + 120)  # headroom for creating containers before the wait starts
 
     def down(self, project: str, files: Sequence[Path] = ()) -> None:

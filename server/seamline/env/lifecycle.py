@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ class EnvSpec:
     wait_timeout_s: int = 120
     keep: bool = False  # leave it running after `running_env` (the user asked to)
     env_file: str | None = ENV_FILE  # relative to workdir; None: do not write one
+    services: tuple[str, ...] = ()  # only these compose services (a run whose tests fake the others); () = all
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,6 +42,14 @@ class EnvHandle:
     status: EnvStatus
     env: dict[str, str] = field(hash=False)
     env_file: WriteResult | None = None
+
+
+def service_kinds(files: Sequence[Path]) -> dict[str, str]:
+    """compose service -> the kind of backing service Seamline made it for (its `dev.seamline.kind` label)."""
+    spec = read_spec(files)
+    services = (spec.document.get("services") or {}) if spec else {}
+    return {name: str((body.get("labels") or {}).get("dev.seamline.kind", "")) for name, body in services.items()
+            if isinstance(body, dict)}
 
 
 def read_spec(files: Sequence[Path]) -> ComposeSpec | None:
@@ -61,7 +70,7 @@ def up(spec: EnvSpec, compose: Compose, *, client: docker.DockerClient | None = 
     the caller to inspect or tear down; `running_env` tears down)."""
     client = client or connect()
     try:
-        compose.up(spec.project, spec.files, wait_timeout_s=spec.wait_timeout_s)
+        compose.up(spec.project, spec.files, wait_timeout_s=spec.wait_timeout_s, services=spec.services)
     except (ImageUnavailable, PortClash):
         raise
     except ComposeFailed as e:
@@ -71,6 +80,9 @@ def up(spec: EnvSpec, compose: Compose, *, client: docker.DockerClient | None = 
         raise
     st = status(spec.project, client=client)
     compose_spec = read_spec(spec.files)
+    if compose_spec and spec.services:  # settings of services left down are not wired
+        compose_spec = replace(compose_spec, bindings=tuple(b for b in compose_spec.bindings
+                                                             if b.service in spec.services))
     env = wire_env(compose_spec, published_ports(st)) if compose_spec else {}
     written = None
     if spec.env_file and compose_spec:
