@@ -116,3 +116,51 @@ def test_a_flow_blames_the_earlier_write_a_later_read_does_not_see(planned):
     report = classify([outcome], suites=suites, project=project, app_packages=["app"])
     assert [(c.category, c.endpoint) for c in report.failed] == [("app-bug", "PUT /api/v1/items/{item_id}")]
     assert [(f.code, f.line) for f in report.findings] == [("app-bug-write-not-persisted", 37)]
+
+
+# Edge-query values stay inside the parameters' declared bounds, so any 5xx to one is the app's bug.
+_DATA_ERROR = (">       response = client.get(\"/api/v1/items/\", params=params, headers=auth_headers)\n\n"
+               "tests/integration/test_items_api.py:46: \n"
+               "app/api/routes/items.py:13: in list_items\n    return crud.list_items(db, owner_id=user.id, "
+               "skip=skip, limit=limit)\napp/crud.py:31: in list_items\n    return list(db.scalars(stmt))\n"
+               "/venv/lib/python3.12/site-packages/sqlalchemy/engine/default.py:941: in do_execute\n"
+               "    cursor.execute(statement, parameters)\n"
+               "E   sqlalchemy.exc.DataError: (psycopg.errors.InvalidRowCountInResultOffsetClause) OFFSET must not "
+               "be negative\n\n/venv/lib/python3.12/site-packages/psycopg/cursor.py:97: DataError")
+
+
+@pytest.mark.parametrize(("message", "details"), [
+    pytest.param("sqlalchemy.exc.DataError: OFFSET must not be negative", _DATA_ERROR, id="exception-in-the-test"),
+    pytest.param("AssertionError: Internal Server Error\nassert 500 < 500",
+                 ">       assert response.status_code < 500, response.text\nE       AssertionError: Internal Server "
+                 "Error\nE       assert 500 < 500", id="answered-500"),
+])
+def test_a_server_error_on_a_declared_edge_value_is_an_app_bug_at_the_handler(planned, message, details):
+    outcome = Outcome(nodeid=f"{ITEMS}::test_list_items_survives_edge_query_values[negative-skip-limit]",
+                      function="test_list_items_survives_edge_query_values", status="failed", message=message,
+                      details=details)
+    c, findings = _one(planned, outcome)
+    assert c.category == "app-bug"
+    assert [(f.code, f.file, f.line) for f in findings] == [("app-bug-server-error", "app/api/routes/items.py", 12)]
+    assert "negative-skip-limit" in c.reason and "undeclared edge case" in c.reason
+
+
+def test_list_endpoints_send_minus_one_only_where_the_declared_bounds_allow_it(planned):
+    _project, suites = planned
+    edges = {c.endpoint: dict(c.params) for s in suites for m in s.modules for c in m.cases if c.kind == "edge-query"}
+    assert edges["GET /api/v1/items/"]["negative-skip-limit"] == {"skip": -1, "limit": -1}  # limit: le=100 only
+    invalid = {c.endpoint: dict(c.params) for s in suites for m in s.modules for c in m.cases
+               if c.kind == "invalid-query"}
+    assert invalid["GET /api/v1/items/"]["limit-above-100"] == {"limit": 101}  # outside: a validation status
+
+
+def test_minus_one_is_sent_only_inside_declared_bounds():
+    from seamline.core.generate.tests.plan import _negative_edges
+    from seamline.core.model import Param
+
+    def q(name, *constraints):
+        return Param(name=name, location="query", type="int", constraints=constraints)
+
+    assert _negative_edges((q("skip"), q("page", ("ge", "1")), q("offset", ("gt", "-5")), q("n", ("lt", "-1")))) == [
+        ("negative-skip-offset", {"skip": -1, "offset": -1})]
+    assert _negative_edges((q("page", ("ge", "0")),)) == []

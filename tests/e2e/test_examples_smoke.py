@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from docker_engine import RECIPE_IMAGES, unavailable
+from gen_examples import write_compose_without
 from seamline.cli import main
 from seamline.core.generate.compose import project_name
 from seamline.core.generate.envfile import ENV_FILE, parse_env
@@ -26,6 +27,8 @@ SMOKE = Path(__file__).with_name("example_smoke")
 EXAMPLES = {"flask_notes": ("flask", "flask_sqlalchemy", "flask_login", "psycopg"),
             "drf_tasks": ("django", "rest_framework", "psycopg")}
 BUGS = {"flask_notes": 3, "drf_tasks": 5}  # "ok BUG ..." lines each smoke script prints
+# services a smoke script never reaches (the notes app's mail relay): no container, and none could be pulled here
+UNUSED = {"flask_notes": ("smtp",)}
 
 
 @pytest.mark.docker
@@ -36,7 +39,10 @@ def test_example_runs_on_real_postgres_and_shows_its_bugs(example, docker_engine
         unavailable(f"{', '.join(missing)} not installed (pip install -e '.[examples]')")
     copy = tmp_path / example  # compose and .seamline/env go into the copy, never into examples/
     shutil.copytree(REPO / "examples" / example, copy, ignore=shutil.ignore_patterns("__pycache__", ".seamline"))
-    assert main(["gen", "compose", str(copy), "--image", f"postgres={RECIPE_IMAGES['postgres']}"]) == 0
+    if example in UNUSED:
+        write_compose_without(copy, ("postgres",), UNUSED[example])
+    else:
+        assert main(["gen", "compose", str(copy), "--image", f"postgres={RECIPE_IMAGES['postgres']}"]) == 0
     project = project_name(copy.resolve())
     try:
         assert main(["env", "up", str(copy)]) == 0

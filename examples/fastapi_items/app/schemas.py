@@ -43,3 +43,9 @@ class ItemOut(BaseModel):
     description: str | None = None
     price_cents: int
     owner_id: int
+
+
+class ItemPrice(BaseModel):
+    item_id: int
+    currency: Currency
+    amount_cents: int

@@ -3,6 +3,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from notes.extensions import db
+from notes.mail import MailNotSent, send_note
 from notes.models import Note
 from notes.validation import json_body, require_str
 
@@ -76,6 +77,18 @@ def delete_note(note_id: int):
     db.session.delete(note)
     db.session.commit()
     return "", 204
+
+
+@notes_bp.post("/<int:note_id>/email")
+@login_required
+def email_note(note_id: int):
+    """Mail the note to the caller's own address."""
+    note = _own_note_or_404(note_id)
+    try:
+        send_note(note, current_user.email)
+    except MailNotSent:
+        return jsonify(error="the mail could not be sent, try again later"), 503
+    return jsonify(sent_to=current_user.email), 202
 
 
 api_bp.register_blueprint(notes_bp)

@@ -31,6 +31,8 @@ _ENV_PATTERNS = (
 )
 _MISSING_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
 _STATUS = re.compile(r"assert (\d{3}) == (\d{3})")
+_BELOW_500 = re.compile(r"assert (\d{3}) < 500")  # an edge-query case's only expectation
+_PARAM_ID = re.compile(r"\[([^\]]+)\]$")
 _FAILING_LINE = re.compile(r"^>\s+(.*)$", re.MULTILINE)
 _FRAME = re.compile(r"^([\w./-]+\.py):(\d+): (\w+(?:Error|Exception|Exit)\w*)", re.MULTILINE)
 _CALL_FRAME = re.compile(r"^([\w./-]+\.py):(\d+): in \w+", re.MULTILINE)
@@ -138,6 +140,16 @@ def _judge(o: Outcome, case: Case, endpoint: Endpoint | None, suite: Suite) -> C
         return Classified(outcome=o, category=GENERATOR, endpoint=key,
                           reason=f"a fixture failed before the test ran: {o.message or 'see the report'}")
     raised = _app_exception(o)
+    if raised is not None and case.kind == "conflict":
+        file, line, exc = raised
+        return _bug(o, case, endpoint, "unhandled-unique-violation",
+                    f"{key} leaves a duplicate to the database ({exc} at {file}:{line}) instead of answering "
+                    f"{case.expect_status}; clients get a 500 ({case.name})")
+    if raised is not None and case.kind == "edge-query":
+        file, line, exc = raised
+        return _bug(o, case, endpoint, "server-error",
+                    f"{key} raised {exc} at {file}:{line} for {_param_id(o)}, a value its declared parameters "
+                    f"accept (an undeclared edge case); clients get a 500")
     if raised is not None and case.kind not in ("no-auth", "bad-token"):
         file, line, exc = raised
         return _bug(o, case, endpoint, "server-error",
@@ -145,6 +157,14 @@ def _judge(o: Outcome, case: Case, endpoint: Endpoint | None, suite: Suite) -> C
                     "clients get a 500")
     status = _STATUS.search(f"{o.message}\n{o.details}")
     failing = _failing_line(o)
+    # Edge-query values lie inside the parameters' declared bounds (the planner sends nothing the
+    # app's own schema refuses; values outside them are invalid-query cases with an exact status),
+    # so a 5xx to one is the app's bug, never the generator's.
+    crashed = _BELOW_500.search(f"{o.message}\n{o.details}")
+    if case.kind == "edge-query" and crashed and int(crashed.group(1)) >= 500:
+        return _bug(o, case, endpoint, "server-error",
+                    f"{key} answered {crashed.group(1)} to {_param_id(o)}, a value its declared parameters accept "
+                    "(an undeclared edge case)")
     if status and "status_code" in failing:
         observed, expected = int(status.group(1)), int(status.group(2))
         return _status_mismatch(o, case, endpoint, observed, expected, suite)
@@ -183,7 +203,7 @@ def _judge_flow(o: Outcome, flow: Flow, suite: Suite, endpoints: dict[tuple[str,
         wrote = replace(as_case, endpoint=writer.endpoint)
         return _bug(o, wrote, w, "write-not-persisted",
                     f"{writer.endpoint} answers {writer.expect_status} but {step.endpoint} does not see the change "
-                    f"afterwards (`{failing}` in {flow.name}); a missing commit?")
+                    f"afterwards (`{failing}` in {flow.name}); a missing save or commit?")
     if failing.startswith("assert row") and writer is not None:
         w = endpoints.get((suite.app, writer.endpoint))
         return _bug(o, replace(as_case, endpoint=writer.endpoint), w, "write-not-persisted",
@@ -193,10 +213,19 @@ def _judge_flow(o: Outcome, flow: Flow, suite: Suite, endpoints: dict[tuple[str,
                              f"{failing or o.message}")
 
 
+def _param_id(o: Outcome) -> str:
+    """The parametrized case of a test (`negative-skip` of `test_x[negative-skip]`)."""
+    m = _PARAM_ID.search(o.nodeid)
+    return m.group(1) if m else "a boundary value"
+
+
 def _status_mismatch(o: Outcome, case: Case, endpoint: Endpoint | None, observed: int,
                      expected: int, suite: Suite) -> Classified:
     key = case.endpoint
     ok = 200 <= observed < 300
+    if observed >= 500 and case.kind == "conflict":
+        return _bug(o, case, endpoint, "unhandled-unique-violation",
+                    f"{key} answered {observed} to a duplicate instead of {expected} ({case.name})")
     if observed >= 500:
         return _bug(o, case, endpoint, "server-error",
                     f"{key} answered {observed} to a request that should get {expected} ({case.name})")
@@ -207,6 +236,9 @@ def _status_mismatch(o: Outcome, case: Case, endpoint: Endpoint | None, observed
     if ok and case.kind in ("no-auth", "bad-token"):
         return _bug(o, case, endpoint, "missing-auth-check",
                     f"{key} answers {observed} without valid credentials instead of {expected} ({case.name})")
+    if ok and case.kind == "expired-token":
+        return _bug(o, case, endpoint, "accepts-expired-token",
+                    f"{key} answers {observed} to a token past its expiry instead of {expected} ({case.name})")
     if ok and case.kind == "forbidden-role":
         return _bug(o, case, endpoint, "missing-permission-check",
                     f"{key} answers {observed} to a user without the required role instead of {expected} "
@@ -226,11 +258,11 @@ def _db_mismatch(o: Outcome, case: Case, endpoint: Endpoint | None, failing: str
         what = "deletion" if endpoint.method == "DELETE" else "write"
         return _bug(o, case, endpoint, "write-not-persisted",
                     f"{key} answers {case.expect_status} but its {what} is not in the database afterwards "
-                    f"(`{failing}` failed in {case.name}); a missing commit?")
+                    f"(`{failing}` failed in {case.name}); a missing save or commit?")
     if case.kind == "other-owner":
         return _bug(o, case, endpoint, "missing-ownership-check",
                     f"{key} changed another user's row although it answered {case.expect_status} ({case.name})")
-    if case.kind in ("invalid-body", "no-auth", "bad-token", "forbidden-role", "conflict"):
+    if case.kind in ("invalid-body", "no-auth", "bad-token", "expired-token", "forbidden-role", "conflict"):
         return _bug(o, case, endpoint, "write-despite-error",
                     f"{key} rejected the request but still changed the database (`{failing}`, {case.name})")
     return Classified(outcome=o, category=GENERATOR, endpoint=key,

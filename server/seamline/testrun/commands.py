@@ -4,17 +4,21 @@ up, run them, and say why each failure happened. The CLI only parses arguments a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import json
 import logging
 import sys
+import tempfile
 from pathlib import Path
 
 from ..core.errors import UsageError
 from ..core.generate.tests import GeneratedFile, Suite, generate_tests, plan_tests
 from ..core.model import Project
 from .classify import APP_BUG, Report, classify
+from .fallback import SuiteFallback, docker_required, engine_problem, label, plan_suite, render_header
 from .marking import describe, mark_run
-from .runner import RunResult, run_pytest
+from .runner import RunResult, has_xdist, run_pytest
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +79,21 @@ def gen_tests(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     root, project = _scan(args.path)
-    if not generate_missing(root, project, args):
-        print("no generated tests to run: no endpoints Seamline can generate tests for.")
+    with _report_stream(args):
+        found = generate_missing(root, project, args)
+        if not found:
+            print("no generated tests to run: no endpoints Seamline can generate tests for.")
+    if not found:
+        if getattr(args, "format", "text") == "json":
+            print(json.dumps(runs_json(None)))
         return 0
     return _run(root, project, args)
+
+
+def _report_stream(args: argparse.Namespace) -> contextlib.AbstractContextManager:
+    """With `--format json` stdout carries the JSON document only; what is said along the way goes to stderr."""
+    return contextlib.redirect_stdout(sys.stderr) if getattr(args, "format", "text") == "json" else \
+        contextlib.nullcontext()
 
 
 def generate_missing(root: Path, project: Project, args: argparse.Namespace) -> bool:
@@ -95,6 +110,7 @@ class SuiteRun:
     suite: Suite
     result: RunResult
     report: Report
+    fallback: SuiteFallback | None = None  # set when no docker engine answered: ran against stand-ins
 
 
 def verify(root: Path, project: Project, args: argparse.Namespace) -> list[SuiteRun] | None:
@@ -102,17 +118,50 @@ def verify(root: Path, project: Project, args: argparse.Namespace) -> list[Suite
     failures; None when the environment could not be brought up (the reason is printed)."""
     suites = [s for s in plan_tests(project, root=root, output=args.out, flows=_has_flows(root, project, args))
               if s.modules]
+    python = args.python or sys.executable
+    if getattr(args, "workers", None) and not has_xdist(python):  # say so before any environment comes up
+        raise UsageError(f"--workers needs pytest-xdist in {python}: pip install pytest-xdist")
     if args.no_env:
         print("running against the services already configured (--no-env): .seamline/env or the environment")
         results = [_run_suite(root, s, {}, args) for s in suites]
     else:
-        results = _with_env(root, project, args, lambda env: [_run_suite(root, s, env, args) for s in suites])
+        problem = engine_problem()
+        if problem is not None:
+            return _verify_without_docker(root, project, suites, args, problem)
+        faked = {d.kind for s in suites for d in s.doubles}
+        results = _with_env(root, project, args, lambda env: [_run_suite(root, s, env, args) for s in suites],
+                            faked=faked)
         if results is None:
             return None
     return [SuiteRun(suite=suite, result=result,
                      report=classify(result.outcomes, suites=[suite], project=project,
                                      app_packages=_packages(root, suite)))
             for suite, result in zip(suites, results)]
+
+
+def _verify_without_docker(root: Path, project: Project, suites: list[Suite], args: argparse.Namespace,
+                           problem: str) -> list[SuiteRun] | None:
+    """No docker engine: refuse when docker is required; else run each suite against the stand-ins that
+    serve without one (testrun/fallback.py), labelled as a fallback run. None when nothing ran."""
+    if docker_required(args):
+        print(f"seamline: {problem} --require-docker (or REQUIRE_DOCKER=1) turns off the fallback to SQLite and "
+              "in-process fakes, so nothing was run.", file=sys.stderr)
+        return None
+    if getattr(args, "workers", None):
+        print("--workers is ignored in a fallback run: the SQLite stand-in is one file all workers would share")
+        args = argparse.Namespace(**{**vars(args), "workers": None})
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="seamline-fallback-") as tmp:
+        plans = [plan_suite(root, project, s, workdir=Path(tmp), python=args.python or sys.executable)
+                 for s in suites]
+        print(render_header(problem, plans))
+        for suite, plan in zip(suites, plans):
+            if plan.refused:
+                continue
+            result = _run_suite(root, suite, plan.env, args)
+            report = classify(result.outcomes, suites=[suite], project=project, app_packages=_packages(root, suite))
+            runs.append(SuiteRun(suite=suite, result=result, report=label(report, plan), fallback=plan))
+    return runs or None
 
 
 def _has_flows(root: Path, project: Project, args: argparse.Namespace) -> bool:
@@ -124,13 +173,51 @@ def _has_flows(root: Path, project: Project, args: argparse.Namespace) -> bool:
 
 
 def _run(root: Path, project: Project, args: argparse.Namespace) -> int:
-    runs = verify(root, project, args)
+    if getattr(args, "format", "text") == "json":
+        return _run_json(root, project, args)
+    return _report(root, verify(root, project, args), args)
+
+
+def _run_json(root: Path, project: Project, args: argparse.Namespace) -> int:
+    """`--format json`: the usual report goes to stderr, one JSON document to stdout."""
+    with _report_stream(args):
+        runs = verify(root, project, args)
+        code = _report(root, runs, args)
+    json.dump(runs_json(runs), sys.stdout, indent=2)
+    print()
+    return code
+
+
+def runs_json(runs: list[SuiteRun] | None) -> dict:
+    """`seamline run --format json`. `fallback` is true when the tests ran against stand-ins because no
+    docker engine answered; every finding of such a run carries `"fallback": true` too."""
+    if runs is None:
+        return {"ran": False, "fallback": None, "apps": []}
+    apps = []
+    for r in runs:
+        fb = r.fallback is not None
+        apps.append({
+            "app": r.suite.app, "fallback": fb, "stand_ins": r.fallback.to_json()["stand_ins"] if fb else [],
+            "passed": r.report.passed, "failed": len(r.report.failed), "total": r.report.total,
+            "seconds": r.result.seconds,
+            "failures": [{"test": c.outcome.nodeid, "category": c.category, "reason": c.reason}
+                         for c in r.report.failed],
+            "findings": [{**dataclasses.asdict(f), "fallback": fb} for f in r.report.findings],
+        })
+    return {"ran": True, "fallback": any(a["fallback"] for a in apps), "apps": apps}
+
+
+def _report(root: Path, runs: list[SuiteRun] | None, args: argparse.Namespace) -> int:
+    """Print each suite's report (and mark failing generated tests); the exit code."""
     if runs is None:
         return 1
     worst = 0
     for run_ in runs:
         print(render_report(run_.suite, run_.result, run_.report))
-        if not getattr(args, "no_mark", False):
+        if run_.fallback is not None:
+            print(f"{run_.suite.app}: fallback run ({run_.fallback.summary}), not the same as the real services; "
+                  "failing tests were not marked in the generated files")
+        elif not getattr(args, "no_mark", False):
             app_dir = _app_dir(root, run_.suite)
             for line in describe(run_.report, mark_run(app_dir, run_.result, run_.report), app_dir):
                 print(line)
@@ -141,11 +228,14 @@ def _run(root: Path, project: Project, args: argparse.Namespace) -> int:
     return worst
 
 
-def _with_env(root: Path, project: Project, args: argparse.Namespace, body):
+def _with_env(root: Path, project: Project, args: argparse.Namespace, body, *, faked: set[str] = frozenset()):
+    """`body(env)` with the test environment up. Services of a kind the generated tests answer in
+    process (`faked`: a mail relay) are not started: the tests never reach them."""
     from ..cli import _key_value
     from ..core.generate.workspace_compose import COMPOSE_FILES, plan_compose
     from ..core.generate.writer import write_generated
     from ..env import ComposeCli, DockerUnavailable, EnvError, running_env
+    from ..env.lifecycle import service_kinds
     from ..env.workspace import workspace_env_spec
 
     images = dict(_key_value(x, "--image") for x in args.image)
@@ -160,6 +250,11 @@ def _with_env(root: Path, project: Project, args: argparse.Namespace, body):
         print(f"seamline: {e}", file=sys.stderr)
         return None
     spec = dataclasses.replace(spec, keep=args.keep_env)
+    kinds = service_kinds(spec.files)
+    skipped = sorted(name for name, kind in kinds.items() if kind in faked)
+    if skipped:
+        spec = dataclasses.replace(spec, services=tuple(name for name in kinds if name not in skipped))
+        print(f"not started: {', '.join(skipped)} (the generated tests answer it in process)")
     try:
         with running_env(spec, ComposeCli(cwd=root)) as handle:
             print(f"environment {handle.project} is up ({', '.join(s.service for s in handle.status.services)})"
@@ -186,7 +281,15 @@ def _packages(root: Path, suite: Suite) -> list[str]:
 def _run_suite(root: Path, suite: Suite, env: dict[str, str], args: argparse.Namespace) -> RunResult:
     app_dir = _app_dir(root, suite)
     extra = list(args.pytest_args or ())
-    return run_pytest(Path(suite.output), cwd=app_dir, env=env, python=args.python or sys.executable, extra=extra)
+    return run_pytest(Path(suite.output), cwd=app_dir, env=env, python=args.python or sys.executable, extra=extra,
+                      workers=getattr(args, "workers", None))
+
+
+def _workers(value: str) -> str:
+    """`--workers`: a positive number of processes, or `auto` (one per core)."""
+    if value == "auto" or (value.isdigit() and int(value) > 0):
+        return value
+    raise argparse.ArgumentTypeError(f"expected a positive number or auto, not {value!r}")
 
 
 def render_report(suite: Suite, result: RunResult, report: Report) -> str:
@@ -228,9 +331,15 @@ def add_parsers(sub: argparse._SubParsersAction, gen: argparse._SubParsersAction
         p.add_argument("-p", "--project", help="compose project name (default: seamline-<hash of PATH>)")
         p.add_argument("--timeout", type=int, default=120, help="seconds to wait for the services' health")
         p.add_argument("--python", help="interpreter that has the app's dependencies (default: this one)")
+        p.add_argument("--require-docker", action="store_true",
+                       help="fail when no docker engine answers (also REQUIRE_DOCKER=1) instead of falling back to "
+                            "SQLite and in-process fakes")
         p.add_argument("--no-mark", action="store_true",
                        help="do not mark failing tests in the generated files (app bug kept failing with the reason; "
                             "generator mistake skipped with the reason)")
+        p.add_argument("--workers", type=_workers, metavar="N",
+                       help="run the tests in N processes (pytest-xdist `-n N`; `auto`: one per core), each with a "
+                            "database of its own (default: one process)")
         p.add_argument("--pytest-args", nargs=argparse.REMAINDER, help="passed on to pytest")
 
     t = gen.add_parser("tests", help="write integration tests for the endpoints (keeps your edits)")
@@ -245,4 +354,7 @@ def add_parsers(sub: argparse._SubParsersAction, gen: argparse._SubParsersAction
     r = sub.add_parser("run", help="run the generated tests against the test environment and report app bugs")
     common(r)
     running(r)
+    r.add_argument("--format", choices=("text", "json"), default="text",
+                   help="json: one JSON document on stdout (the report goes to stderr); `fallback` says whether "
+                        "the tests ran against stand-ins because no docker engine answered")
     r.set_defaults(func=run)

@@ -40,13 +40,14 @@ class RunResult:
 
 
 def run_pytest(tests: Path, *, cwd: Path, env: Mapping[str, str] | None = None, python: str,
-               extra: Sequence[str] = (), timeout_s: int = 900) -> RunResult:
+               extra: Sequence[str] = (), workers: str | None = None, timeout_s: int = 900) -> RunResult:
     """Run pytest on `tests` (a folder or file) from `cwd` with `env` added to this process's
-    environment; never raises for failing tests."""
+    environment; never raises for failing tests. `workers` ("2", "auto") runs it under pytest-xdist
+    (`-n`); the generated conftest gives each worker a database of its own."""
     with tempfile.TemporaryDirectory(prefix="seamline-run-") as tmp:
         report = Path(tmp) / "junit.xml"
         cmd = [python, "-m", "pytest", str(tests), "-p", "no:cacheprovider", "-q", "--color=no",
-               "-o", "junit_family=xunit2", f"--junitxml={report}", *extra]
+               "-o", "junit_family=xunit2", f"--junitxml={report}", *(("-n", workers) if workers else ()), *extra]
         # Not the caller's own pytest-xdist worker identity: the suite decides its databases itself.
         inherited = {k: v for k, v in os.environ.items()
                      if not k.startswith(("PYTEST_XDIST_", "PYTEST_CURRENT_TEST")) and k != "PYTEST_XDIST_WORKER"}
@@ -61,6 +62,16 @@ def run_pytest(tests: Path, *, cwd: Path, env: Mapping[str, str] | None = None, 
         outcomes = read_junit(report, tests_root=cwd) if report.exists() else ()
         return RunResult(returncode=proc.returncode, outcomes=outcomes, output=proc.stdout + proc.stderr,
                          seconds=_seconds(report))
+
+
+def has_xdist(python: str) -> bool:
+    """Whether `python` can run pytest-xdist (`-n`)."""
+    try:
+        return subprocess.run([python, "-c", "import xdist"], capture_output=True, timeout=60,
+                              check=False).returncode == 0
+    except (OSError, subprocess.TimeoutExpired) as e:
+        log.info("could not ask %s for pytest-xdist: %s", python, e)
+        return False
 
 
 def _seconds(report: Path) -> float:

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 from ...model import App, OrmModel, Project
+from ..fingerprint import mark
 from .adapters import orm_adapter, web_adapter
 from .code_facts import CodeFacts
 from .model import Case, GeneratedFile, Suite
 from .plan import plan_suite
+from .project_fixtures import reuse_plan
 from .render import Renderer
 
 log = logging.getLogger(__name__)
@@ -49,8 +52,10 @@ def plan_tests(project: Project, *, root: Path, endpoints: Iterable[str] | None 
         web = web_adapter(framework)
         app_dir = Path(root) if app.root == "." else Path(root) / app.root
         seen = web.prepare_project(orm_adapter(orm).prepare_project(project), CodeFacts(app_dir=app_dir))
-        suites.append(plan_suite(seen, app, root=Path(root), web=web, orm=orm, endpoints=selected, output=output,
-                                 flows=flows))
+        suite = plan_suite(seen, app, root=Path(root), web=web, orm=orm, endpoints=selected, output=output,
+                           flows=flows)
+        reuse = reuse_plan(suite, app_dir)  # the project's own `client`/`auth_headers`, reused or not, and why
+        suites.append(replace(suite, notes=tuple(dict.fromkeys((*suite.notes, *reuse.notes)))))
     return suites
 
 
@@ -73,11 +78,12 @@ def generate_tests(project: Project, *, root: Path, endpoints: Iterable[str] | N
         factories, counted = _fixture_models(suite, models)
         folder = PurePosixPath(suite.app) / suite.output if suite.app != "." else PurePosixPath(suite.output)
         files.append(GeneratedFile(path=str(folder / "conftest.py"),
-                                   content=renderer.conftest(factories, counted, {m.name: m for m in factories}),
+                                   content=renderer.conftest(factories, counted, {m.name: m for m in factories},
+                                                             reuse=reuse_plan(suite, Path(root) / suite.app).reused),
                                    endpoints=()))
         for module in suite.modules:
-            files.append(GeneratedFile(path=str(folder / module.file), content=renderer.module(module),
-                                       endpoints=module.endpoints))
+            content = mark(renderer.module(module), project, module.endpoints, app=suite.app)  # for stale checks
+            files.append(GeneratedFile(path=str(folder / module.file), content=content, endpoints=module.endpoints))
     return files
 
 

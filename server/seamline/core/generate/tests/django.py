@@ -36,6 +36,9 @@ _ROLE_PERMISSIONS = frozenset({"IsAdminUser", "DjangoModelPermissions", "DjangoM
                                "DjangoObjectPermissions"})
 # generic view actions whose object comes from `get_object()` (404 when the lookup finds nothing)
 _OBJECT_ACTIONS = frozenset({"retrieve", "update", "partial_update", "destroy", "get", "put", "patch", "delete"})
+# generic view actions that validate the payload with the view's serializer: 400 on a bad one, a
+# duplicate included (a ModelSerializer checks the model's unique fields and unique sets it can see)
+_VALIDATING_ACTIONS = frozenset({"create", "update", "partial_update", "post", "put", "patch"})
 
 
 class DjangoAdapter:
@@ -74,16 +77,19 @@ class DjangoAdapter:
 
     def implicit_statuses(self, endpoint: Endpoint, code: CodeFacts) -> tuple[int, ...]:
         """404 from `get_object()` / `get_object_or_404()`, whether the framework's generic action or
-        the view's own method calls it."""
+        the view's own method calls it; 400 from DRF's serializer validation (`is_valid`), which the
+        generic create and update actions run."""
         fn = code.function(endpoint.handler)
         action = endpoint.handler.rsplit(".", 1)[-1]
-        if fn is None and endpoint.framework == "drf" and action in _OBJECT_ACTIONS:
-            return (404,)
         if action in ("obtain_auth_token", "ObtainAuthToken"):
             return (400,)  # AuthTokenSerializer: wrong credentials are a validation error
-        if calls_to(fn, "get_object") or calls_to(fn, "get_object_or_404"):
-            return (404,)
-        return ()
+        found = []
+        generic = fn is None and endpoint.framework == "drf"
+        if (generic and action in _OBJECT_ACTIONS) or calls_to(fn, "get_object") or calls_to(fn, "get_object_or_404"):
+            found.append(404)
+        if (generic and action in _VALIDATING_ACTIONS) or (endpoint.framework == "drf" and calls_to(fn, "is_valid")):
+            found.append(400)
+        return tuple(found)
 
     def role_check(self, auth: AuthRequirement) -> bool:
         return auth.via.rsplit(".", 1)[-1] in _ROLE_PERMISSIONS

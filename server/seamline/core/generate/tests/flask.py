@@ -19,6 +19,8 @@ from .naming import short
 
 _SERIALIZERS = frozenset({"to_dict", "as_dict", "serialize", "to_json", "dump"})
 _USER_NAMES = ("User", "Account", "Member")
+_SESSION_EXPIRY = ("no expired-token tests: a Flask-Login session cookie has no expiry to set in the past (Flask "
+                   "refuses only cookies signed longer ago than PERMANENT_SESSION_LIFETIME, 31 days by default)")
 
 
 class FlaskAdapter:
@@ -37,7 +39,7 @@ class FlaskAdapter:
             return None
         user = next((m.name for m in models.values() for name in _USER_NAMES if short(m.name) == name), None)
         return AuthPlan(user_model=user, token_call="session_cookie(app, user)", header="Cookie", scheme="",
-                        fixtures=("app",)) if user else None
+                        fixtures=("app",), expiry_note=_SESSION_EXPIRY) if user else None
 
     def role_check(self, auth: AuthRequirement) -> bool:
         return True

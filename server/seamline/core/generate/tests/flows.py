@@ -66,21 +66,35 @@ def _crud_flows(planner: _Planner) -> list[Flow]:
         detail = {e.method: e for e in eps if _item_path(create.path, e)}
         if "GET" not in detail:
             continue
+        if _needs_parents(planner, create, created):
+            planner.notes.append(f"{create.key}: its payload names rows of other tables; no create-read-update-"
+                                 "delete flow (a flow seeds nothing)")
+            continue
         flows.append(_crud_flow(planner, create, detail, created))
     return flows
 
 
 def _item_path(collection: str, e: Endpoint) -> bool:
-    """`/items/{item_id}` under `/items/` with exactly one path parameter."""
+    """`/items/{item_id}` under `/items/` with exactly one path parameter (`/items/{pk}/` too, as DRF's
+    routers spell it)."""
     params = [p for p in e.params if p.location == "path"]
     base = collection.rstrip("/")
-    return len(params) == 1 and e.path == f"{base}/{{{params[0].name}}}"
+    return len(params) == 1 and e.path.rstrip("/") == f"{base}/{{{params[0].name}}}"
+
+
+def _needs_parents(planner: _Planner, create: Endpoint, model: str) -> bool:
+    """Whether the create's payload names rows of another table (`"project": 7`), which a flow would
+    have to seed first."""
+    body = payload(planner.schemas[create.request_schema], schemas=planner.schemas)
+    parents, _refs = planner._payload_parents(body, planner.models.get(model), None)
+    return bool(parents)
 
 
 def _crud_flow(planner: _Planner, create: Endpoint, detail: dict[str, Endpoint], model: str) -> Flow:
     var = f"{snake(model)}_id"
-    caller = "user" if any(a.kind in ("jwt", "oauth2", "bearer", "token", "custom", "session", "basic", "api-key")
-                           for a in create.auth) and planner.auth.token_call else None
+    from .plan import USER_AUTH  # plan imports this module
+
+    caller = "user" if any(a.kind in USER_AUTH for a in create.auth) and planner.auth.token_call else None
     created_payload = payload(planner.schemas[create.request_schema], schemas=planner.schemas)
     read = detail["GET"]
     response = planner.schemas.get(read.response_schema or "")

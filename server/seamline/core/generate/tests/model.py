@@ -33,9 +33,14 @@ class Check:
     """One expectation after the request. kind:
     - "field": response field `name` equals `source` (a payload key or a seed attribute)
     - "contains": the list response holds the seed `source` (by `name`, usually "id")
+    - "keys": the object `source` of the body ("body", "body[0]") has every key in `value` (a tuple)
     - "row": the row of `model` found by `source` has `name` == `value_from`
     - "row-exists" / "row-gone": the row of `model` found by `source` exists / is gone
     - "count": `model` has exactly `value` rows
+    - "double-called": the test double `name` (a fixture) was called by the app
+    - "mail-sent": the fake SMTP server `name` received mail, to `source` (an expression) when set,
+      with a subject when `value` is true
+    - "mail-refused": the app tried to send mail through `name`, which refused it
     """
 
     kind: str
@@ -57,7 +62,7 @@ class Request:
     form: Any = None
     query: Any = None
     query_var: str | None = None
-    auth: str | None = None  # None | "user" | "other_user" | "admin" | "invalid"
+    auth: str | None = None  # None | "user" | "other_user" | "admin" | "invalid" | "expired"
     json_refs: tuple[tuple[str, str], ...] = ()  # payload keys set from seeds: ("project", "project.id")
 
 
@@ -67,9 +72,10 @@ class Case:
 
     name: str  # test function name, stated as behaviour
     endpoint: str  # Endpoint.key
-    kind: str  # happy | no-auth | bad-token | forbidden-role | other-owner | not-found | invalid-body |
-    #           invalid-query | edge-query (expect_status 0: anything below 500) | invalid-path | conflict |
-    #           login | login-wrong-password
+    kind: str  # happy | no-auth | bad-token | expired-token | forbidden-role | other-owner | not-found |
+    #           invalid-body | invalid-query | edge-query (expect_status 0: anything below 500) | invalid-path |
+    #           conflict | login | login-wrong-password | outside-timeout | outside-error | outside-refused (an outside
+    #           service fails: expect_status 0, anything but a 500)
     expect_status: int
     request: Request
     seeds: tuple[Seed, ...] = ()
@@ -78,6 +84,7 @@ class Case:
     param_name: str = ""
     register: Any = None  # login cases: the payload registered through the app first (path, payload)
     doc: str = ""
+    double: str = ""  # outside-* cases: the fixture of the test double the case makes fail
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,6 +115,21 @@ class Flow:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Double:
+    """An outside service the app calls (an HTTP API, a mail relay), answered in the test process. The
+    conftest points the app's settings at it before the app is imported; every test runs with it."""
+
+    kind: str  # "http" | "smtp"
+    fixture: str  # the conftest fixture tests use: "fake_pricing_api", "fake_smtp"
+    what: str  # how tests name it in messages: "the API behind PRICING_API_URL"
+    settings: tuple[str, ...] = ()  # env names given the double's address (http: base URL; smtp: host)
+    port_settings: tuple[str, ...] = ()  # smtp: env names given the double's port
+    host: str = ""  # http: the host the double answers for
+    url: str = ""  # http: the base URL the settings get ("" when the code writes the host itself)
+    body: Any = None  # http: the JSON the double answers with
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Module:
     """The cases of one source module of handlers (a router / blueprint / views file)."""
 
@@ -116,6 +138,18 @@ class Module:
     cases: tuple[Case, ...] = ()
     endpoints: tuple[str, ...] = ()
     flows: tuple[Flow, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExpiredToken:
+    """How a test makes a token for `user` that has expired (see expiry.py): fixture lines that bind
+    `token`, with the imports they need."""
+
+    lines: tuple[str, ...]
+    stdlib: tuple[str, ...] = ()
+    third_party: tuple[str, ...] = ()
+    app: tuple[str, ...] = ()  # the app's modules: imported after the env file is loaded
+    how: str = ""  # for the fixture's docstring: "the app's own `create_access_token` with ..."
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -129,6 +163,8 @@ class AuthPlan:
     scheme: str = "Bearer"
     admin_flag: str | None = None  # boolean column that makes a user an admin
     fixtures: tuple[str, ...] = ()  # fixtures `token_call` needs besides `user` (Flask: "app")
+    expired: ExpiredToken | None = None  # how to make an expired token, when the app's tokens expire
+    expiry_note: str = ""  # why the framework's credentials get no expired-token test (they never expire)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -145,3 +181,4 @@ class Suite:
     models: tuple[str, ...] = ()  # dotted OrmModel names the suite seeds or checks
     database_setting: str = "DATABASE_URL"
     notes: tuple[str, ...] = ()  # what could not be planned, and why
+    doubles: tuple[Double, ...] = ()  # outside services the suite answers in process

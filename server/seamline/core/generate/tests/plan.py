@@ -3,6 +3,7 @@ what differs between frameworks is asked of the web adapter."""
 
 from __future__ import annotations
 
+import ast
 import logging
 import re
 from collections.abc import Iterable
@@ -10,14 +11,26 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ...analyze.expr import Expr, MaybeExpr, call_args, render
-from ...model import App, Endpoint, OrmModel, Project, Schema
+from ...analyze.expr import Expr, MaybeExpr, call_args, const, dotted, render
+from ...model import App, Endpoint, OrmModel, Param, Project, Schema
 from .adapters import WebAdapter
-from .code_facts import CodeFacts, calls_to, names_in, raised_statuses
+from .code_facts import (
+    CodeFacts,
+    answers_literal_body,
+    attribute_writes,
+    calls_to,
+    decorator_keyword,
+    names_in,
+    raised_statuses,
+    success_body,
+)
+from .doubles import DoublePlanner
+from .expiry import expired_token
 from .flows import plan_flows
-from .model import AuthPlan, Case, Check, Module, Request, Seed, Suite
+from .model import AuthPlan, Case, Check, ExpiredToken, Module, Request, Seed, Suite
 from .naming import handler_name, short, snake
-from .values import edge_query, invalid_payloads, invalid_query, kind_of, missing_value, payload
+from .render import literal
+from .values import constraint, edge_query, invalid_payloads, invalid_query, kind_of, missing_value, payload
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +63,14 @@ class _Planner:
         self.notes: list[str] = []
         self.used_models: set[str] = set()
         self.auth = self._auth_plan()
+        self.doubles = DoublePlanner(project, app, code, self.auth, self.notes)  # outside services
 
     # --- the app's users and credentials ---------------------------------------------------------
     def _auth_plan(self) -> AuthPlan:
         own = self.web.credentials(self.project, self.app, self.models)
         if own is not None:  # the framework's auth (DRF tokens, a Flask-Login session) makes credentials
+            self.notes.append(own.expiry_note or f"no expired-token tests: the app's `{own.scheme or own.header}` "
+                              f"credentials ({own.token_function or own.token_call}) do not expire")
             return own if own.admin_flag or not own.user_model else replace(own, admin_flag=self._admin_flag(own.user_model))
         user_model = self._user_model()
         token_fn = next((t.name for t in self.project.token_sources
@@ -64,7 +80,16 @@ class _Planner:
             self.notes.append("no token function found: tests of protected endpoints need an `auth_headers` "
                               "fixture of your own")
         flag = self._admin_flag(user_model) if user_model else None
-        return AuthPlan(user_model=user_model, token_function=token_fn, token_call=token_call, admin_flag=flag)
+        return AuthPlan(user_model=user_model, token_function=token_fn, token_call=token_call, admin_flag=flag,
+                        expired=self._expired(token_fn, token_call) if token_fn and token_call else None)
+
+    def _expired(self, token_fn: str, token_call: str) -> ExpiredToken | None:
+        """How tests make an expired token with the app's own token function (a note when they can't)."""
+        found = expired_token(self.code, token_fn, token_call)
+        if isinstance(found, str):
+            self.notes.append(found)
+            return None
+        return found
 
     def _admin_flag(self, user_model: str) -> str | None:
         names = {f.name for f in self.models[user_model].fields if kind_of(f.type) == "bool"}
@@ -148,7 +173,7 @@ class _Planner:
         cases += self._not_found(ctx)
         cases += self._invalid(ctx)
         cases += self._conflict(ctx)
-        return cases
+        return self.doubles.cases(e, cases)
 
     # --- case builders ---------------------------------------------------------------------------
     def _caller(self, ctx: _EndpointCtx) -> str | None:
@@ -228,10 +253,16 @@ class _Planner:
                 checks.append(Check(kind="count", model=created.name, value=1))
             elif body is not None:
                 checks += self._payload_checks(body, resp_fields)
+            returned = self._returned_row_checks(ctx, model, f"{seeds[0].var}_id") if has_path and not created else []
+            if returned:
+                writes = attribute_writes(self.code.function(e.handler))
+                name = f"test_{ctx.name}_" + ("saves_its_changes" if writes else f"matches_{snake(model.name)}_row")
+                checks += [Check(kind="row-exists", model=model.name, source=f"{seeds[0].var}_id"), *returned]
         elif method in ("PUT", "PATCH"):
             name = f"test_{ctx.name}_persists_changes"
             checks += self._payload_checks(body, resp_fields)
             checks += self._row_checks(model, body, pk=f"{seeds[0].var}_id")
+            checks += self._returned_row_checks(ctx, model, f"{seeds[0].var}_id", skip=set(body or ()))
         else:  # DELETE
             name = f"test_{ctx.name}_removes_{snake(model.name) if model else 'resource'}"
             if model is not None:
@@ -239,8 +270,67 @@ class _Planner:
         request = Request(method=method, path=e.path, path_values=self._path_values(e, seeds[0].var if seeds and
                                                                                       has_path else None),
                           json=body, auth=caller, json_refs=refs)
+        if expect != 204:
+            checks += self._body_checks(ctx, request, caller, checks)
         return [Case(name=name, endpoint=e.key, kind="happy", expect_status=expect, request=request,
                      seeds=tuple(s for s in seeds if s is not None), checks=tuple(checks))]
+
+    def _body_checks(self, ctx: _EndpointCtx, request: Request, caller: str | None, checks: list[Check]
+                     ) -> list[Check]:
+        """What a success body must hold beyond the payload and the seeded rows: every field the response
+        schema declares; the constants the handler answers with (`{"status": "ok"}`, a schema default
+        its constructor call leaves alone, `token_type="bearer"`); the caller's own column
+        (`sent_to=current_user.email`); a path parameter the body echoes by name. Anything computed or
+        answered by a test double is only required to be there, never to have a value."""
+        fn = self.code.function(ctx.e.handler)
+        within = next((c.within for c in checks if c.kind == "contains"), None)
+        if ctx.many and within is None:
+            return []  # no row seeded: the list may be empty
+        schema_class = ctx.response.name.rsplit(".", 1)[-1] if ctx.response else None
+        found = success_body(fn, schema_class)
+        keys, built = found if found is not None else ({}, False)
+        shown = self._declared_fields(ctx, fn, built=built)
+        out: list[Check] = []
+        if shown:
+            obj = (f'body["{within}"][0]' if within else "body[0]") if ctx.many else "body"
+            out.append(Check(kind="keys", source=obj, value=tuple(sorted(shown))))
+        if ctx.many:
+            return out
+        values = {k: v for k, v in ((k, self._known_value(x, caller)) for k, x in keys.items()) if v}
+        for f in ctx.response.fields if built and ctx.response else ():
+            if f.name not in keys and f.default is not None:
+                values.setdefault(f.name, _literal_source(f.default))
+        for name, value in request.path_values:
+            if name in shown or name in keys:
+                values.setdefault(name, value)
+        done = {c.name for c in checks if c.kind == "field"}
+        return out + [Check(kind="field", name=k, source=v) for k, v in values.items() if v and k not in done]
+
+    def _declared_fields(self, ctx: _EndpointCtx, fn: Any, *, built: bool) -> set[str]:
+        """Fields the response schema always serializes (pydantic/SQLModel with no `response_model_exclude*`
+        on the route, DRF serializers): the body is that schema unless the handler answers literals
+        (`built`: the literal it answers is a call of the schema itself)."""
+        r = ctx.response
+        if r is None or r.kind not in ("pydantic", "sqlmodel", "drf-serializer") or \
+                (answers_literal_body(fn) and not built):
+            return set()
+        if any(decorator_keyword(fn, k) is not None for k in _RESHAPING):
+            return set()
+        return {f.name for f in r.fields if not f.write_only and not any(k == "alias" for k, _ in f.constraints)}
+
+    def _known_value(self, expr: Expr, caller: str | None) -> str | None:
+        """Test-side code for a value the handler answers with, when the test knows it: a constant, or
+        a comparable column of the calling user (`current_user.email`)."""
+        value = const(expr)
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            return literal(value)
+        name = dotted(expr) or ""
+        owner, _, attr = name.rpartition(".")
+        user = self.models.get(self.auth.user_model or "")
+        if caller and user and owner in ("current_user", "request.user", "g.user") and \
+                self._comparable({attr}, user):
+            return f"{caller}.{attr}"
+        return None
 
     def _payload_parents(self, body: dict | None, model: OrmModel | None, owner: str | None
                          ) -> tuple[list[Seed], tuple[tuple[str, str], ...]]:
@@ -292,6 +382,22 @@ class _Planner:
             checks.append(Check(kind="row", model=model.name, source=pk, name=owner_field, value_from=f"{owner}.id"))
         return checks
 
+    def _returned_row_checks(self, ctx: _EndpointCtx, model: OrmModel, pk: str, *, skip: set[str] = frozenset()
+                             ) -> list[Check]:
+        """A write that answers with the resource: each column the response returns must be what the row
+        holds afterwards. A handler that changes an instance and forgets `save()`/`commit()` still
+        answers with the change; only the database tells. (Computed read-only fields of unknown type,
+        such as `ReadOnlyField(source="owner.username")`, are left out: they are not columns.)"""
+        response = ctx.response
+        if response is None or ctx.many or answers_literal_body(self.code.function(ctx.e.handler)):
+            return []
+        columns = {f.name for f in model.fields}
+        shown = {f.name for f in response.fields if not (f.read_only and f.type == "Any")}
+        if response.model != model.name and not ("id" in shown and shown <= columns):
+            return []  # not a representation of this model's row
+        return [Check(kind="row", model=model.name, source=pk, name=f, value_from=f'body["{f}"]')
+                for f in self._comparable(shown, model) if f not in skip]
+
     def _auth_cases(self, ctx: _EndpointCtx) -> list[Case]:
         e = ctx.e
         if not ctx.needs_user:
@@ -311,6 +417,11 @@ class _Planner:
                  expect_status=bad, checks=after,
                  request=Request(method=e.method, path=e.path, path_values=path_values, json=body, auth="invalid")),
         ]
+        if self.auth.expired is not None:  # signed by the app, but past its `exp`
+            cases.append(Case(name=f"test_{ctx.name}_with_expired_token_returns_{bad}", endpoint=e.key,
+                              kind="expired-token", expect_status=bad, checks=after,
+                              request=Request(method=e.method, path=e.path, path_values=path_values, json=body,
+                                              auth="expired")))
         if ctx.role is not None and self.auth.admin_flag:
             denied = next((s for s in raised_statuses(self.code.function(ctx.role.via)) if s in (401, 403)), 403)
             cases.append(Case(name=f"test_{ctx.name}_for_non_admin_returns_{denied}", endpoint=e.key,
@@ -382,7 +493,7 @@ class _Planner:
         # a framework that does not validate queries (Flask's `args.get(type=int)` falls back to the
         # default) has no status for a wrong one; edge values must still never be a server error
         queries = invalid_query(e.params) if self.web.validates_input else []
-        edges = edge_query(e.params)
+        edges = edge_query(e.params) + _negative_edges(e.params)
         if edges and (not ctx.needs_user or caller):
             cases.append(Case(
                 name=f"test_{ctx.name}_survives_edge_query_values", endpoint=e.key, kind="edge-query",
@@ -412,24 +523,54 @@ class _Planner:
         return cases
 
     def _conflict(self, ctx: _EndpointCtx) -> list[Case]:
-        """A create whose payload repeats a unique column of an existing row, when the handler
-        answers such a clash itself (409/400 raised)."""
+        """A create whose payload repeats a unique column, or a unique set (`unique_together`, a
+        UniqueConstraint), of an existing row, when the handler answers bad input itself: 409, or 400
+        raised by it or by its framework's validation (DRF's serializers). The existing row takes the
+        payload's values and, for an owner column in the set, the caller. An app that lets the database
+        refuse the insert answers 500: the test reports it."""
         e = ctx.e
-        status = 409 if 409 in ctx.raises else None
+        status = 409 if 409 in ctx.raises else 400 if 400 in ctx.raises else None
         created = next((self.models[x.model] for x in e.effects if x.action == "create" and x.model in self.models),
                        None)
         if status is None or created is None or ctx.body is None:
             return []
         body = payload(ctx.body, schemas=self.schemas)
-        unique = next((f.name for f in created.fields if ("unique", "true") in f.constraints and f.name in body), None)
-        if unique is None:
+        caller = self._caller(ctx)
+        parents, refs = self._payload_parents(body, created, caller)
+        taken = next((t for t in (self._taken(created, group, body, dict(refs), caller)
+                                  for group in _unique_sets(created)) if t is not None), None)
+        if taken is None:
             return []
+        overrides, owner_field = taken
         self.used_models.add(created.name)
-        seed = Seed(var=f"existing_{snake(created.name)}", model=created.name,
-                    overrides=((unique, f'payload["{unique}"]'),))
-        return [Case(name=f"test_{ctx.name}_with_taken_{unique}_returns_{status}", endpoint=e.key, kind="conflict",
-                     expect_status=status, seeds=(seed,), checks=(Check(kind="count", model=created.name, value=1),),
-                     request=Request(method=e.method, path=e.path, json=body, auth=self._caller(ctx)))]
+        seed = Seed(var=f"existing_{snake(created.name)}", model=created.name, owner_field=owner_field,
+                    owner=caller if owner_field else None, overrides=tuple(overrides))
+        what = "_".join(k.removesuffix("_id") for k, _value in overrides)
+        return [Case(name=f"test_{ctx.name}_with_taken_{what}_returns_{status}", endpoint=e.key, kind="conflict",
+                     expect_status=status, seeds=(*parents, seed),
+                     checks=(Check(kind="count", model=created.name, value=1),),
+                     request=Request(method=e.method, path=e.path, json=body, auth=caller, json_refs=refs))]
+
+    def _taken(self, model: OrmModel, group: list[str], body: dict, refs: dict[str, str], caller: str | None
+               ) -> tuple[list[tuple[str, str]], str | None] | None:
+        """How an existing row takes the values of unique set `group` the payload sends: the column
+        overrides, and the owner column when the set includes the caller. None when some member
+        comes from neither (or from a value a factory cannot take as sent: dates, decimals)."""
+        columns = {f.name: f for f in model.fields}
+        owner_field = self.owner_field(model)
+        overrides: list[tuple[str, str]] = []
+        owned = None
+        for name in group:
+            col = name if name in columns else f"{name}_id" if f"{name}_id" in columns else None
+            key = name if name in body else col if col in body else None
+            if col is not None and col == owner_field and caller in ("user", "admin"):
+                owned = owner_field
+            elif col is None or key is None or (key not in refs and kind_of(columns[col].type, col) in
+                                                ("date", "datetime", "uuid", "float")):
+                return None
+            else:
+                overrides.append((col, refs.get(key) or f'payload["{key}"]'))
+        return (overrides, owned) if overrides else None
 
     def _login_cases(self, ctx: _EndpointCtx) -> list[Case] | None:
         """The app's login endpoint: register a user through the app's own sign-up endpoint, then log
@@ -454,6 +595,7 @@ class _Planner:
         login_form = {form[0]: creds[user_field], form[1]: creds[password_field]}
         bad_form = {form[0]: creds[user_field], form[1]: creds[password_field] + "-wrong"}
         checks = (Check(kind="truthy", name=token_field),) if token_field else ()
+        checks += tuple(self._body_checks(ctx, Request(method=e.method, path=e.path), None, list(checks)))
         return [
             Case(name=f"test_{ctx.name}_returns_token_for_registered_user", endpoint=e.key, kind="login",
                  expect_status=ok, register=reg, checks=checks,
@@ -479,6 +621,34 @@ class _Planner:
         return None
 
 
+def _unique_sets(model: OrmModel) -> list[list[str]]:
+    """Columns that must be unique together: single unique columns first, then the sets the analysis
+    found (`("unique_together", "owner,name")` on each member)."""
+    singles = [[f.name] for f in model.fields if ("unique", "true") in f.constraints
+               and ("primary_key", "true") not in f.constraints]
+    sets = [v.split(",") for f in model.fields for k, v in f.constraints if k == "unique_together"]
+    return singles + list({tuple(s): s for s in sets}.values())
+
+
+def _negative_edges(params: tuple[Param, ...]) -> list[tuple[str, dict[str, Any]]]:
+    """One query with -1 for every integer query parameter whose declared bounds (`ge=`, `gt=`, `le=`,
+    `lt=`) allow it. Edge values stay inside what the app declares, so an answer of 500 to one is the
+    app's bug (an undeclared edge case: `skip=-1` reaching the database as a negative OFFSET), never
+    the generator's; values outside the declared bounds are the invalid-query cases, which expect the
+    validation status. One request for all of them: they fail for one reason, the missing lower bound."""
+    names = []
+    for p in params:
+        if p.location != "query" or kind_of(p.type, p.name) != "int":
+            continue
+        low, above = constraint(p.constraints, "ge"), constraint(p.constraints, "gt")
+        high = constraint(p.constraints, "le", "lt")
+        if (low is None or low <= -1) and (above is None or above < -1) and (high is None or high > -1):
+            names.append(p.name)
+    if not names:
+        return []
+    return [("negative-" + "-".join(n.replace("_", "-") for n in names), dict.fromkeys(names, -1))]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _EndpointCtx:
     """What the case builders need to know about one endpoint."""
@@ -492,6 +662,20 @@ class _EndpointCtx:
     response: Schema | None
     many: bool  # the response is a list
     resource: OrmModel | None  # the model a path parameter points at
+
+
+# Route keywords that make FastAPI leave fields of the response model out of the body.
+_RESHAPING = ("response_model_exclude_unset", "response_model_exclude_none", "response_model_exclude_defaults",
+              "response_model_exclude", "response_model_include")
+
+
+def _literal_source(default: str) -> str | None:
+    """Test-side code for a schema default that is a plain string or integer (`'bearer'`), else None."""
+    try:
+        value = ast.literal_eval(default)
+    except (ValueError, SyntaxError):
+        return None
+    return literal(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
 
 
 def _rename(e: MaybeExpr, old: str, new: str) -> MaybeExpr:
@@ -548,5 +732,6 @@ def plan_suite(project: Project, app: App, *, root: Path, web: WebAdapter, orm: 
     cfg_output = next((str(c.value) for c in app.config if c.key == "output"), "tests/integration")
     return Suite(app=app.root, framework=web.framework, orm=orm, entry=app.entry or "", output=output or cfg_output,
                  modules=tuple(modules), auth=planner.auth, models=tuple(sorted(planner.used_models)),
-                 database_setting=db_setting, notes=tuple(dict.fromkeys(planner.notes)))
+                 database_setting=db_setting, notes=tuple(dict.fromkeys(planner.notes)),
+                 doubles=planner.doubles.used())
 

@@ -23,8 +23,10 @@ back outer transaction, because the app commits through its own sessions: a test
 what the app committed, so a handler that forgets to commit fails its test. Factories (`make_*`) add
 rows through the app's models; the truncation removes them too.
 
-Parallel runs (pytest-xdist): each worker gets its own database, named after the configured one plus
-the worker id, created on first use.
+Parallel runs (pytest-xdist, `-n auto`): each worker gets a database of its own, named after
+the configured one plus the worker id (`<name>_gw0`; a file next to it for SQLite). It is made fresh
+when the worker starts (before the app is imported, so the app's settings name it) and dropped when
+the worker's session ends. Without xdist the configured database is used as it is.
 """
 
     def prepare_project(self, project: Project) -> Project:
@@ -36,7 +38,7 @@ the worker id, created on first use.
     def database_sections(self, suite: Suite, models: tuple[OrmModel, ...]) -> tuple[Section, ...]:
         prepare = Section(
             third_party=("from sqlalchemy import create_engine, text", "from sqlalchemy.engine import make_url"),
-            setup="_prepare_database()", code=_PREPARE)
+            setup="WORKER_DATABASE = _prepare_database()", code=_PREPARE)
         first = short(models[0].name) if models else None
         if first is None:
             return (prepare,)
@@ -110,21 +112,64 @@ def count_{plural(model.name)}(db):
 
 
 _PREPARE = '''
-def _prepare_database() -> None:
-    """Under pytest-xdist, give each worker a PostgreSQL database of its own (created on first use)."""
+def _prepare_database():
+    """Under pytest-xdist, point the app at a database of this worker's own, made fresh (one left by an
+    interrupted run is dropped first): on PostgreSQL `<name>_gw0` on the same server, on SQLite the file
+    `<name>_gw0.<ext>` next to the configured one. The `metadata` fixture creates its tables. Returns
+    (configured URL, worker URL) for `pytest_sessionfinish` to drop it; None without xdist."""
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     url = os.environ.get(DATABASE_SETTING, "")
-    if not worker or not url.startswith("postgresql"):
+    if not worker or not url.startswith(("postgresql", "sqlite")):
+        return None
+    configured = make_url(url)
+    if configured.get_backend_name() == "sqlite":
+        if configured.database in (None, "", ":memory:"):
+            return None  # an in-memory database is already the worker's own
+        path = Path(configured.database)
+        own = configured.set(database=str(path.with_name(f"{path.stem}_{worker}{path.suffix}")))
+    else:
+        own = configured.set(database=f"{configured.database or 'seamline'}_{worker}")
+    _drop_database(configured, own)
+    if own.get_backend_name() == "postgresql":
+        _on_server(configured, text(f"CREATE DATABASE {_quoted(own.database)}"))
+    for name, value in list(os.environ.items()):  # every setting that names the database (DATABASE_URL, ...)
+        if value == url:
+            os.environ[name] = own.render_as_string(hide_password=False)
+    return configured, own
+
+
+def _drop_database(configured, own) -> None:
+    """Remove the worker's database `own`, ending the connections the app's engine still holds to it."""
+    if own.get_backend_name() == "sqlite":
+        Path(own.database).unlink(missing_ok=True)
         return
-    base = make_url(url)
-    name = f"{base.database}_{worker}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).first()
-        if exists is None:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    os.environ[DATABASE_SETTING] = base.set(database=name).render_as_string(hide_password=False)
+    _on_server(configured,
+               text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()").bindparams(name=own.database),
+               text(f"DROP DATABASE IF EXISTS {_quoted(own.database)}"))
+
+
+def _on_server(configured, *statements) -> None:
+    """Run `statements` outside a transaction (CREATE/DROP DATABASE cannot run inside one), connected
+    to the configured database: the one being created or dropped is not there, or must not be in use."""
+    admin = create_engine(configured, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            for statement in statements:
+                conn.execute(statement)
+    finally:
+        admin.dispose()
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def pytest_sessionfinish(session):
+    """Under pytest-xdist, drop this worker's database once its tests are done (every worker's session
+    ends here, also one that got no tests)."""
+    if WORKER_DATABASE is not None:
+        _drop_database(*WORKER_DATABASE)
 '''
 
 _DATABASE = '''
