@@ -44,6 +44,7 @@ def test_flask_notes_endpoints_with_nested_blueprint_prefixes_auth_and_effects(f
         ("GET", "/api/notes/{note_id}", "notes.api.get_note", "session", f"read:{NOTE}"),
         # the deliberate bug: attribute writes never committed, so no update effect (see README)
         ("PATCH", "/api/notes/{note_id}", "notes.api.update_note", "session", f"read:{NOTE}"),
+        ("POST", "/api/notes/{note_id}/email", "notes.api.email_note", "session", f"read:{NOTE}"),
         ("POST", "/auth/login", "notes.auth.login", "-", f"read:{USER}"),
         ("POST", "/auth/logout", "notes.auth.logout", "session", "-"),
         ("GET", "/auth/me", "notes.auth.me", "session", "-"),
@@ -59,7 +60,8 @@ def test_flask_notes_entry_models_login_and_database(flask_notes):
     assert [(t.kind, t.name, t.scheme) for t in flask_notes.token_sources] == [
         ("endpoint", "POST /auth/login", "session")]
     assert [(s.kind, s.settings) for s in flask_notes.services] == [
-        ("postgres", ("DATABASE_URL", "SQLALCHEMY_DATABASE_URI"))]
+        ("postgres", ("DATABASE_URL", "SQLALCHEMY_DATABASE_URI")),
+        ("smtp", ("SMTP_HOST", "SMTP_PORT", "SMTP_TIMEOUT"))]  # smtplib in notes/mail.py
     params = {e.key: [(p.name, p.location, p.type) for p in e.params] for e in flask_notes.endpoints}
     assert params["GET /api/notes/"] == [("page", "query", "int"), ("pinned", "query", "str")]
     assert params["DELETE /api/notes/{note_id}"] == [("note_id", "path", "int")]

@@ -133,6 +133,9 @@ class Endpoint:
     effects: tuple[DataEffect, ...] = ()
     tags: tuple[str, ...] = ()
     decorator_lines: tuple[int, ...] = ()  # lines of the route decorators / urlconf entries
+    # The file holding `decorator_lines` when it is not `file`: a Django urlconf entry or a DRF
+    # `router.register(...)` call routing to a view written elsewhere. Last, so older pickles load.
+    route_file: str | None = None
 
     @property
     def key(self) -> str:

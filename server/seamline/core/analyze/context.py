@@ -28,6 +28,8 @@ class AppContext:
     # lock, .env, compose; see project_files.file_role), for analyses that read beyond .py files
     app_roots: tuple[str, ...] = ()
     other_files: dict[str, list[str]] = field(default_factory=dict)
+    # a digest of those files' contents ("" when unknown), for reusing what was read from them
+    other_digest: str = ""
     # per-app results analyses share (e.g. the ORM models effects_of looks up), keyed by
     # "<module>.<what>"; lives and dies with this context, so no module-level caches
     memo: dict[str, object] = field(default_factory=dict, repr=False)
@@ -43,6 +45,9 @@ class AppContext:
     def __post_init__(self) -> None:
         if self.digests:
             self.resolver.digests.update(self.digests)
+        bindings = self.lasting.setdefault("bindings", {})
+        assert isinstance(bindings, dict)
+        self.resolver.bindings = bindings  # binding digests of unchanged modules, kept between scans
 
     def jedi(self) -> JediInfer:
         """The app's jedi helper, created on first use (most scans never need it)."""
@@ -66,15 +71,27 @@ class AppContext:
 
     def imports_any(self, prefixes: tuple[str, ...]) -> bool:
         """True when some module imports a package starting with one of `prefixes`."""
+        return any(target.startswith(prefixes) for target in self._import_targets())
+
+    def _import_targets(self) -> set[str]:
+        """Everything the app's modules import, worked out again only for modules whose facts
+        changed since the last scan (an editor rescan asks this of every module)."""
+        found = self.memo.get("import-targets")
+        if isinstance(found, set):
+            return found
+        before = self.lasting.get("import-targets")
+        before = before if isinstance(before, dict) else {}
+        now: dict[str, tuple[ModuleFacts, frozenset[str]]] = {}
+        targets: set[str] = set()
         for m in self.resolver.iter_modules():
-            for _alias, target in m.imports:
-                if target.startswith(prefixes):
-                    return True
-            for f in m.functions:
-                for _alias, target in f.imports:
-                    if target.startswith(prefixes):
-                        return True
-        return False
+            hit = before.get(m.module)
+            if hit is None or hit[0] is not m:  # facts are immutable: the same object, the same imports
+                hit = (m, frozenset([t for _a, t in m.imports] + [t for f in m.functions for _a, t in f.imports]))
+            now[m.module] = hit
+            targets |= hit[1]
+        self.lasting["import-targets"] = now
+        self.memo["import-targets"] = targets
+        return targets
 
     def finding(self, code: str, message: str, *, file: str = "", line: int = 0, severity: str = "warning",
                 once: bool = False) -> None:
@@ -94,11 +111,12 @@ class AppContext:
         self.findings.append(finding)
 
     # results reused across scans (memo.py) -----------------------------------------------------
-    def memoized(self, key: Hashable, compute: Callable[[], T], reads: tuple[str, ...] = ()) -> T:
+    def memoized(self, key: Hashable, compute: Callable[[], T], reads: tuple[str, ...] = (),
+                 keep: Callable[[T], bool] | None = None) -> T:
         """`compute()`, or its result from an earlier scan when no module it read has changed.
         The key names every input not read through the resolver; `reads` names modules whose
-        facts the caller hands to `compute` directly."""
-        return self._memos().memoized(key, compute, reads)
+        facts the caller hands to `compute` directly; `keep(value)` False leaves it unkept."""
+        return (self._memo or self._memos()).memoized(key, compute, reads, keep)
 
     def shared(self, name: str, compute: Callable[[], T], fingerprint: Callable[[T], str]) -> T:
         """A per-scan value derived from many modules; readers depend on its fingerprint."""

@@ -187,6 +187,7 @@ class _Linker:
             and _reads_body(h) else None,
             response_schema=serializer.fqn if serializer is not None and h.method != "DELETE" else None,
             status_code=_status(h), auth=auth, effects=self._effects(h), decorator_lines=(url_line,),
+            route_file=url_file if url_file != file else None,
         )
         self.seen[key] = endpoint
         self.result.endpoints.append(endpoint)

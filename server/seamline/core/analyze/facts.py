@@ -102,10 +102,10 @@ class ModuleFacts:
     def to_tuple(self) -> tuple:
         return (
             FACTS_VERSION, self.module, self.path, self.is_package, self.imports, self.assigns, self.calls,
-            tuple(_fn_tuple(f) for f in self.functions),
-            tuple(_cls_tuple(c) for c in self.classes),
+            tuple(function_tuple(f) for f in self.functions),
+            tuple(class_tuple(c) for c in self.classes),
             self.env_reads, self.urls, self.lines,
-            tuple(_fn_tuple(f) for f in self.local_functions),
+            tuple(function_tuple(f) for f in self.local_functions),
         )
 
     @classmethod
@@ -121,13 +121,13 @@ class ModuleFacts:
         )
 
 
-def _fn_tuple(f: FunctionFacts) -> tuple:
+def function_tuple(f: FunctionFacts) -> tuple:
     return (f.qualname, f.line, f.col, f.end_line, f.end_col, f.is_async, f.decorators, f.decorator_lines,
             f.params, f.returns, f.calls, f.assigns, f.imports, f.raises, f.returns_values, f.method_checks,
             f.item_assigns)
 
 
-def _cls_tuple(c: ClassFacts) -> tuple:
+def class_tuple(c: ClassFacts) -> tuple:
     return (c.qualname, c.line, c.col, c.end_line, c.end_col, c.bases, c.keywords, c.decorators, c.attrs,
             c.methods)
 

@@ -5,6 +5,11 @@
 3. Read the routes: `@x.get(...)` ... `@x.api_route(...)` decorators and `x.add_api_route(...)`.
 4. Walk from each root object (an app nothing mounts, or a router nothing includes) down the
    edges, composing prefixes, dependencies and tags, and build one Endpoint per route and method.
+
+Every step is memoized (memo.py) so that re-linking after a one-file edit redoes only what the
+edit touched: 1-3 per module, and the walk per object and mount. A walked subtree depends on the
+declarations made on its object (`_DECL` + key: the routes and edges any module declares on it),
+so a route added to a router from another module still invalidates the router's subtree.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 
-from ..model import Endpoint, Param, Span, TokenSource
+from ..model import Endpoint, Param, Schema, Span, TokenSource
 from . import orm
 from .context import AppContext, LinkResult
 from .expr import (
@@ -33,7 +38,7 @@ from .facts import FunctionFacts, ModuleFacts
 from .fastapi_common import Scope, ctor_name, is_ellipsis, last_name, qual, resolve, status_code
 from .fastapi_deps import DependencyWalker, DepRef, SigParam, dep_refs, list_refs, signature, token_functions
 from .pydantic_schemas import SchemaCollector, constraints_of
-from .resolve import Symbol
+from .resolve import Symbol, binding_name
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +53,8 @@ _INJECTED = frozenset({"Request", "Response", "BackgroundTasks", "WebSocket", "H
 _LOGIN_FORMS = frozenset({"OAuth2PasswordRequestForm", "OAuth2PasswordRequestFormStrict"})
 _PATH_PARAM = re.compile(r"{([^}:]+)(:[^}]*)?}")
 _MAX_DEPTH = 8
+# derived memo dependency: the routes and edges declared on one object, by whichever modules
+_DECL = "@fastapi.decl:"
 # what a bug of ours on an unexpected facts shape raises; anything else should surface
 _SURPRISES = (LookupError, TypeError, ValueError, AttributeError)
 
@@ -98,7 +105,26 @@ class _Mount:
 class _Graph:
     objs: dict[str, _Obj] = field(default_factory=dict)
     edges: dict[str, list[_Edge]] = field(default_factory=dict)
-    routes: list[_Route] = field(default_factory=list)
+    routes: dict[str, list[_Route]] = field(default_factory=dict)  # by owner
+
+
+@dataclass(frozen=True, slots=True)
+class _Decls:
+    """What one module declares on app and router objects, in source order."""
+
+    edges: tuple[tuple[str, _Edge], ...] = ()  # (owner, edge)
+    routes: tuple[_Route, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Walked:
+    """What walking one object's subtree under one mount adds to the app."""
+
+    endpoints: tuple[Endpoint, ...] = ()
+    tokens: tuple[TokenSource, ...] = ()
+    # models the endpoints name (request/response), first occurrence only: the schemas are
+    # collected after the walk in this order, so a reused subtree brings them in the same place
+    schema_roots: tuple[tuple[Symbol, str], ...] = ()
 
 
 def analyze(ctx: AppContext) -> LinkResult:
@@ -114,43 +140,66 @@ class _Linker:
         self.deps = DependencyWalker(ctx)
         self.result = LinkResult()
         self.token_fns: list[TokenSource] = []
+        self.makers: tuple[str, ...] = ()  # names of the app's token functions
+        self.route_count = 0  # routes x methods of the whole app
 
     def run(self) -> LinkResult:
         modules = sorted(self.ctx.resolver.iter_modules(), key=lambda m: m.path)
-        for step in (self._find_objects, self._find_edges_and_routes):
-            for m in modules:
-                try:
-                    step(m)
-                except _SURPRISES as e:  # an odd construct in one module must not lose the others
-                    log.debug("fastapi linker failed on %s", m.path, exc_info=True)
-                    self.ctx.finding("analysis-error", f"FastAPI analysis skipped part of {m.path} "
-                                     f"({type(e).__name__}: {e}).", file=m.path)
+        for m in modules:
+            self.g.objs.update(self._objects_in(m.module))
+        for m in modules:
+            decls = self.ctx.memoized(("fastapi.decls", m.module), lambda m=m: self._decls(m), reads=(m.module,))
+            for owner, edge in decls.edges:
+                self.g.edges.setdefault(owner, []).append(edge)
+            for route in decls.routes:
+                self.g.routes.setdefault(route.owner, []).append(route)
         self.token_fns = token_functions(self.ctx)
+        self.makers = tuple(sorted({t.name for t in self.token_fns}))
         self.result.token_sources.extend(self.token_fns)
         self._walk_roots()
         self.result.schemas.extend(self.schemas.schemas.values())
         return self.result
 
+    def _skipped(self, m: ModuleFacts, e: Exception) -> None:
+        """An odd construct in one module must not lose the others (nor the rest of this one)."""
+        log.debug("fastapi linker failed on %s", m.path, exc_info=True)
+        # once: the objects of a module are looked up again from other modules' declarations
+        self.ctx.finding("analysis-error", f"FastAPI analysis skipped part of {m.path} "
+                         f"({type(e).__name__}: {e}).", file=m.path, once=True)
+
     # 1. objects -----------------------------------------------------------------------------------
-    def _find_objects(self, m: ModuleFacts) -> None:
-        scope = Scope.of(m.module)
-        for name, value, line in m.assigns:
-            kind = ctor_name(self.ctx, scope, value, _OBJECTS)
-            if kind:
-                key = f"{m.module}:{name}"
-                self.g.objs[key] = _Obj(key=key, kind=kind, scope=scope, call=value, file=m.path, line=line,
-                                        entry=key)
-        for fn in m.functions:
-            fscope = None
-            for name, value, line in fn.assigns:
-                if "." in name or not is_call(value):
-                    continue
-                fscope = fscope or Scope.of(m.module, fn)
-                kind = ctor_name(self.ctx, fscope, value, _OBJECTS)
+    def _objects_in(self, module: str) -> dict[str, _Obj]:
+        """The apps and routers constructed in `module`, by key; what a lookup of one of them
+        depends on is what finding them read."""
+        m = self.ctx.resolver.module(module)
+        if m is None:
+            return {}
+        return self.ctx.memoized(("fastapi.objects", m.module), lambda: self._find_objects(m), reads=(m.module,))
+
+    def _find_objects(self, m: ModuleFacts) -> dict[str, _Obj]:
+        found: dict[str, _Obj] = {}
+        try:
+            scope = Scope.of(m.module)
+            for name, value, line in m.assigns:
+                kind = ctor_name(self.ctx, scope, value, _OBJECTS)
                 if kind:
-                    key = f"{m.module}:{fn.qualname}:{name}"
-                    self.g.objs[key] = _Obj(key=key, kind=kind, scope=fscope, call=value, file=m.path, line=line,
-                                            entry=f"{m.module}:{fn.qualname}")
+                    key = f"{m.module}:{name}"
+                    found[key] = _Obj(key=key, kind=kind, scope=scope, call=value, file=m.path, line=line,
+                                      entry=key)
+            for fn in m.functions:
+                fscope = None
+                for name, value, line in fn.assigns:
+                    if "." in name or not is_call(value):
+                        continue
+                    fscope = fscope or Scope.of(m.module, fn)
+                    kind = ctor_name(self.ctx, fscope, value, _OBJECTS)
+                    if kind:
+                        key = f"{m.module}:{fn.qualname}:{name}"
+                        found[key] = _Obj(key=key, kind=kind, scope=fscope, call=value, file=m.path, line=line,
+                                          entry=f"{m.module}:{fn.qualname}")
+        except _SURPRISES as e:
+            self._skipped(m, e)
+        return found
 
     def obj_of(self, scope: Scope, e: MaybeExpr, depth: int = 0) -> str | None:
         """The object key an expression refers to: a name, an alias, `module.router`, or a call
@@ -164,7 +213,7 @@ class _Linker:
             return None
         if scope.fn is not None and name in scope.local:
             key = f"{scope.module}:{scope.fn.qualname}:{name}"
-            if key in self.g.objs:
+            if key in self._objects_in(scope.module):
                 return key
             value = scope.local[name]
             return self.obj_of(scope, value, depth + 1) if value is not None and value != e else None
@@ -172,7 +221,7 @@ class _Linker:
         if sym is None or sym.kind != "assign":
             return None
         key = f"{sym.module}:{sym.name}"
-        if key in self.g.objs:
+        if key in self._objects_in(sym.module):
             return key
         value = sym.facts[0]
         return self.obj_of(Scope.of(sym.module), value, depth + 1) if value is not None else None
@@ -189,20 +238,29 @@ class _Linker:
         return None
 
     # 2 + 3. edges and routes ----------------------------------------------------------------------
-    def _find_edges_and_routes(self, m: ModuleFacts) -> None:
-        scope = Scope.of(m.module)
-        for call in m.calls:
-            self._call(m, scope, call)
-        for fn in m.functions:
-            if fn.calls:
-                fscope = Scope.of(m.module, fn)
-                for call in fn.calls:
-                    self._call(m, fscope, call)
-            if "." not in fn.qualname:
-                for dec, line in zip(fn.decorators, fn.decorator_lines):
-                    self._decorator(m, scope, fn, dec, line)
+    def _decls(self, m: ModuleFacts) -> _Decls:
+        edges: list[tuple[str, _Edge]] = []
+        routes: list[_Route] = []
+        try:
+            scope = Scope.of(m.module)
+            for call in m.calls:
+                self._call(m, scope, call, edges, routes)
+            for fn in m.functions:
+                if fn.calls:
+                    fscope = Scope.of(m.module, fn)
+                    for call in fn.calls:
+                        self._call(m, fscope, call, edges, routes)
+                if "." not in fn.qualname:
+                    for dec, line in zip(fn.decorators, fn.decorator_lines):
+                        route = self._decorator(m, scope, fn, dec, line)
+                        if route is not None:
+                            routes.append(route)
+        except _SURPRISES as e:
+            self._skipped(m, e)
+        return _Decls(edges=tuple(edges), routes=tuple(routes))
 
-    def _call(self, m: ModuleFacts, scope: Scope, call: Expr) -> None:
+    def _call(self, m: ModuleFacts, scope: Scope, call: Expr, edges: list[tuple[str, _Edge]],
+              routes: list[_Route]) -> None:
         func = call_func(call)
         if not func or func[0] != "a" or func[2] not in ("include_router", "mount", "add_api_route"):
             return
@@ -211,7 +269,9 @@ class _Linker:
             return
         line = call[4]
         if func[2] == "add_api_route":
-            self._add_api_route(m, scope, owner, call)
+            route = self._add_api_route(m, scope, owner, call)
+            if route is not None:
+                routes.append(route)
             return
         child_expr = arg(call, 0 if func[2] == "include_router" else 1,
                          "router" if func[2] == "include_router" else "app")
@@ -228,34 +288,33 @@ class _Linker:
             edge = _Edge(child=child, kind="include", prefix=self.path_str(m, scope, kw.get("prefix"), line),
                          tags=tuple(strings(kw.get("tags"))),
                          deps=tuple(list_refs(self.ctx, scope, kw.get("dependencies"))))
-        self.g.edges.setdefault(owner, []).append(edge)
+        edges.append((owner, edge))
 
-    def _add_api_route(self, m: ModuleFacts, scope: Scope, owner: str, call: Expr) -> None:
+    def _add_api_route(self, m: ModuleFacts, scope: Scope, owner: str, call: Expr) -> _Route | None:
         sym = resolve(self.ctx, scope, arg(call, 1, "endpoint"))
         found = self.ctx.resolver.function_of(sym)
         if found is None:
             self.ctx.finding("unresolved-handler", "Cannot resolve the endpoint function of this add_api_route "
                              "call.", file=m.path, line=call[4])
-            return
+            return None
         methods = tuple(s.upper() for s in strings(call_kwargs(call).get("methods"))) or ("GET",)
         path = self.path_str(m, scope, arg(call, 0, "path"), call[4])
-        self.g.routes.append(_Route(owner=owner, methods=methods, path=path, module=found[0], fn=found[1],
-                                    call=call, lines=(call[4],)))
+        return _Route(owner=owner, methods=methods, path=path, module=found[0], fn=found[1], call=call,
+                      lines=(call[4],))
 
-    def _decorator(self, m: ModuleFacts, scope: Scope, fn: FunctionFacts, dec: Expr, line: int) -> None:
+    def _decorator(self, m: ModuleFacts, scope: Scope, fn: FunctionFacts, dec: Expr, line: int) -> _Route | None:
         func = call_func(dec)
         if not func or func[0] != "a" or (func[2] not in _VERBS and func[2] != "api_route"):
-            return
+            return None
         owner = self.obj_of(scope, func[1])
         if owner is None:
-            return
+            return None
         if func[2] == "api_route":
             methods = tuple(s.upper() for s in strings(call_kwargs(dec).get("methods"))) or ("GET",)
         else:
             methods = (_VERBS[func[2]],)
         path = self.path_str(m, scope, arg(dec, 0, "path"), line)
-        self.g.routes.append(_Route(owner=owner, methods=methods, path=path, module=m, fn=fn, call=dec,
-                                    lines=(line,)))
+        return _Route(owner=owner, methods=methods, path=path, module=m, fn=fn, call=dec, lines=(line,))
 
     def path_str(self, m: ModuleFacts, scope: Scope, e: MaybeExpr, line: int) -> str:
         """A path or prefix argument: a literal, or a name bound to one (`settings.API_V1_STR`)."""
@@ -286,20 +345,41 @@ class _Linker:
     # 4. walking the tree ----------------------------------------------------------------------------
     def _walk_roots(self) -> None:
         incoming = {e.child for edges in self.g.edges.values() for e in edges}
-        by_owner: dict[str, list[_Route]] = {}
-        for r in self.g.routes:
-            by_owner.setdefault(r.owner, []).append(r)
+        by_owner = self.g.routes
+        self.route_count = sum(len(route.methods) for routes in by_owner.values() for route in routes)
+        r = self.ctx.resolver
+        for key in self.g.objs:
+            # compared by identity: a module's routes and edges are new objects only when its
+            # declarations were read again
+            r.derive(_DECL + key, (*by_owner.get(key, ()), *self.g.edges.get(key, ())))
         roots = [o for k, o in self.g.objs.items() if k not in incoming]
+        schema_roots: list[tuple[Symbol, str]] = []
         for obj in roots:
             if obj.kind == "APIRouter" and by_owner.get(obj.key):
                 self.ctx.finding("unmounted-router", f"Router {obj.key} is never included into an app; its "
                                  "endpoints are reported with the router's own prefix only.", file=obj.file,
                                  line=obj.line, severity="info")
-            self._visit(obj, _Mount(), by_owner, ())
+            walked = self._visit(obj, _Mount(), ())
+            self.result.endpoints.extend(walked.endpoints)
+            self.result.token_sources.extend(walked.tokens)
+            schema_roots.extend(walked.schema_roots)
+        self._collect_schemas(schema_roots)
         apps = [o for o in roots if o.kind == "FastAPI"]
         if apps:
             best = max(apps, key=lambda o: (len(self.g.edges.get(o.key, ())), len(by_owner.get(o.key, ()))))
             self.result.entry = self._entry_name(best)
+
+    def _collect_schemas(self, roots: list[tuple[Symbol, str]]) -> None:
+        """The schemas of every model the endpoints name, in walk order; one memo check when no
+        model changed (each model's closure is memoized too, for when one did)."""
+        unique = {(sym.fqn, kind): sym for sym, kind in roots}
+
+        def collect() -> dict[str, Schema]:
+            for (_fqn, kind), sym in unique.items():
+                self.schemas.add(sym, kind)
+            return dict(self.schemas.schemas)
+
+        self.schemas.schemas.update(self.ctx.memoized(("fastapi.schemas", tuple(unique)), collect))
 
     def _entry_name(self, obj: _Obj) -> str:
         """Prefer a module-level name bound to the app (`app = create_app()`) over the factory."""
@@ -312,31 +392,56 @@ class _Linker:
                     return f"{m.module}:{name}"
         return obj.entry
 
-    def _visit(self, obj: _Obj, mount: _Mount, by_owner: dict[str, list[_Route]], stack: tuple[str, ...]) -> None:
+    def _visit(self, obj: _Obj, mount: _Mount, stack: tuple[str, ...]) -> _Walked:
         if obj.key in stack or len(stack) > _MAX_DEPTH:
             self.ctx.finding("router-cycle", f"{obj.key} includes itself through {' -> '.join(stack)}.",
                              file=obj.file, line=obj.line)
-            return
+            return _Walked()
+        key = ("fastapi.walk", obj.key, mount.prefix, mount.tags, tuple(_ref_key(d) for d in mount.deps), stack,
+               self.makers)
+        # the walk of an app or router that holds most of the routes reads nearly every module, so
+        # nearly every edit invalidates it: re-walking it (its parts are memoized) costs less
+        return self.ctx.memoized(key, lambda: self._walk(obj, mount, stack),
+                                 reads=(obj.scope.module, *(d.scope.module for d in mount.deps)),
+                                 keep=lambda walked: 2 * len(walked.endpoints) <= self.route_count)
+
+    def _walk(self, obj: _Obj, mount: _Mount, stack: tuple[str, ...]) -> _Walked:
+        self.ctx.resolver.use(_DECL + obj.key)  # the routes and edges declared on it
+        self._objects_in(obj.scope.module)  # ... and the object itself, as constructed
         kw = call_kwargs(obj.call)
         own = _Mount(prefix=mount.prefix + self.path_str(self._module(obj), obj.scope, kw.get("prefix"), obj.line),
                      deps=mount.deps + tuple(list_refs(self.ctx, obj.scope, kw.get("dependencies"))),
                      tags=mount.tags + tuple(strings(kw.get("tags"))))
-        for route in by_owner.get(obj.key, ()):
+        endpoints: list[Endpoint] = []
+        tokens: list[TokenSource] = []
+        roots: dict[tuple[str, str], tuple[Symbol, str]] = {}
+        for route in self.g.routes.get(obj.key, ()):
             for method in route.methods:
                 try:
-                    self.result.endpoints.append(self._endpoint(route, method, own))
+                    endpoint, token, schema_roots = self._endpoint(route, method, own)
                 except _SURPRISES as e:
                     log.debug("fastapi route %s failed", route.fn.qualname, exc_info=True)
                     self.ctx.finding("analysis-error", f"Could not analyse {route.fn.qualname} ({type(e).__name__}: "
                                      f"{e}); it is missing from the scan.", file=route.module.path,
                                      line=route.fn.line)
+                    continue
+                endpoints.append(endpoint)
+                if token is not None:
+                    tokens.append(token)
+                for sym, kind in schema_roots:
+                    roots.setdefault((sym.fqn, kind), (sym, kind))
         for edge in self.g.edges.get(obj.key, ()):
             child = self.g.objs[edge.child]
             if edge.kind == "mount":  # a mounted app is a separate ASGI app: only the path carries over
                 nxt = _Mount(prefix=own.prefix + edge.prefix)
             else:
                 nxt = _Mount(prefix=own.prefix + edge.prefix, deps=own.deps + edge.deps, tags=own.tags + edge.tags)
-            self._visit(child, nxt, by_owner, stack + (obj.key,))
+            walked = self._visit(child, nxt, stack + (obj.key,))
+            endpoints.extend(walked.endpoints)
+            tokens.extend(walked.tokens)
+            for sym, kind in walked.schema_roots:
+                roots.setdefault((sym.fqn, kind), (sym, kind))
+        return _Walked(endpoints=tuple(endpoints), tokens=tuple(tokens), schema_roots=tuple(roots.values()))
 
     def _module(self, obj: _Obj) -> ModuleFacts:
         module = self.ctx.resolver.module(obj.scope.module)
@@ -344,21 +449,16 @@ class _Linker:
         return module
 
     # endpoints ---------------------------------------------------------------------------------------
-    def _endpoint(self, route: _Route, method: str, mount: _Mount) -> Endpoint:
+    def _endpoint(self, route: _Route, method: str, mount: _Mount
+                  ) -> tuple[Endpoint, TokenSource | None, tuple[tuple[Symbol, str], ...]]:
         m, fn = route.module, route.fn
-        makers = tuple(sorted({t.name for t in self.token_fns}))
         # everything the endpoint depends on that is not looked up through the resolver: the
         # route as declared, what it is mounted under, and the token functions the app has
         key = ("fastapi.endpoint", m.module, fn.qualname, method, route.path, route.call, route.lines,
-               mount.prefix, mount.tags, tuple(_ref_key(d) for d in mount.deps), makers)
-        reads = (m.module, *(d.scope.module for d in mount.deps))
-        endpoint, token, schema_roots = self.ctx.memoized(key, lambda: self._link_endpoint(route, method, mount),
-                                                          reads=reads)
-        for sym, kind in schema_roots:  # a reused endpoint still brings its schemas along
-            self.schemas.add(sym, kind)
-        if token is not None:
-            self.result.token_sources.append(token)
-        return endpoint
+               mount.prefix, mount.tags, tuple(_ref_key(d) for d in mount.deps), self.makers)
+        # the handler itself, not its whole module: adding a route leaves the module's other routes be
+        reads = (binding_name(m.module, fn.qualname), *(d.scope.module for d in mount.deps))
+        return self.ctx.memoized(key, lambda: self._link_endpoint(route, method, mount), reads=reads)
 
     def _link_endpoint(self, route: _Route, method: str, mount: _Mount
                        ) -> tuple[Endpoint, TokenSource | None, tuple[tuple[Symbol, str], ...]]:

@@ -160,6 +160,7 @@ class _Linker:
             request_schema=schemas.get("request"), response_schema=schemas.get("response"),
             status_code=schemas.get("status") or _returned_status(fn), auth=tuple(dict.fromkeys(auth)),
             effects=tuple(orm.effects_of(self.ctx, module, fn)), decorator_lines=(route.line,),
+            route_file=route.module.path if route.module.path != module.path else None,  # add_url_rule elsewhere
         ))
 
     def _smorest(self, module: ModuleFacts, decorators: list[tuple[Expr, int]], fn: FunctionFacts) -> dict:

@@ -69,6 +69,7 @@ class Index:
     _overlay: dict[str, str] = field(default_factory=dict)  # abs path -> unsaved buffer text
     parsed: int = 0  # files parsed in the last `load` (for tests and benchmarks)
     _disk_keys: set = field(default_factory=set)
+    _disk_stale: bool = False  # editor rescans changed files the disk cache does not have yet
     # the last load's answer per relative path: (module, cache key, result), for `only=` loads
     _last_out: dict = field(default_factory=dict)
     # digest of the last read of the requirements/.env/compose files, per workspace root
@@ -126,8 +127,13 @@ class Index:
             live[key] = res
             out[f.rel] = res
         known = self._disk_keys if disk is not None else set(self._memory)
-        if dirty or set(live) != known:
+        # An editor rescan (`only`) leaves the disk alone: marshalling every file's facts costs
+        # far more than re-reading one file. The next full scan writes what it put off.
+        if only is not None:
+            self._disk_stale |= dirty or set(live) != known
+        elif dirty or set(live) != known or self._disk_stale:
             self._write_disk_cache(live)
+            self._disk_stale = False
         self._memory = live  # evicts entries of deleted/changed files
         by_result = {id(r): k for k, r in live.items()}
         self._last_out = {rel: (k[1], k, r) for rel, r in out.items()

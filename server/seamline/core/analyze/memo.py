@@ -1,10 +1,11 @@
 """Analysis results that outlive a scan, reused while the modules they read are unchanged.
 
 Re-linking an app after one file changed repeats the same per-endpoint work for every other
-endpoint. `Memo.memoized(key, compute)` runs `compute()` while the Resolver records every module
-it consults (see `Resolver.trackers`), and stores the result with each module's digest and the
-findings it reported. A later scan of the same app returns the stored result when every recorded
-module still has the same digest, and reports the same findings again.
+endpoint. `Memo.memoized(key, compute)` runs `compute()` while the Resolver records everything
+it consults (see `Resolver.trackers`: whole modules, or just what a module binds a name to), and
+stores the result with each one's digest and the findings it reported. A later scan of the same
+app returns the stored result when everything recorded still has the same digest, and reports the
+same findings again.
 
 The key must name everything the computation reads *not* through the Resolver (a route's path
 and prefix, methods, values handed in by the caller); modules reached through it are tracked.
@@ -12,7 +13,11 @@ and prefix, methods, values handed in by the caller); modules reached through it
 code should not iterate. Values derived from many modules (the ORM model index) are `shared`:
 computed once per scan, they count as one dependency named "@<name>" whose digest is a
 fingerprint of the value, so a handler edit that leaves every model alone keeps the entries that
-read the index.
+read the index. A linker may set such a derived digest itself (`Resolver.derived`) for a value it
+builds from memoized parts, before anything that reads it is checked.
+
+A reused entry stands for every entry it used while it was computed (its `children`): they stay
+in the store untouched, so reusing a whole subtree of work costs one check.
 """
 
 from __future__ import annotations
@@ -20,10 +25,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from itertools import compress
+from operator import ne
 from typing import TypeVar
 
 from ..model import Finding
-from .resolve import Resolver
+from .resolve import BINDING, MISSING, Resolver
 
 log = logging.getLogger(__name__)
 
@@ -35,34 +42,87 @@ T = TypeVar("T")
 @dataclass(frozen=True, slots=True)
 class _Entry:
     value: object
-    deps: tuple[tuple[str, str | None], ...]  # (module or "@derived" name, digest when computed)
+    names: tuple[str, ...]  # what it read: modules, "module::name" bindings, "@derived" names ...
+    # each name's digest when it was computed; a derived digest may be any value that compares
+    # equal exactly when what it stands for is unchanged (see Resolver.derive)
+    digests: tuple[object, ...]
     reports: tuple[tuple[Finding, bool], ...]  # findings reported while computing, and whether "once"
     # memoized computations it ran: their deps are among its own, so they are valid when it is
     children: tuple[Hashable, ...] = ()
 
 
+_SWEEP_SLACK = 1000  # entries a store may gain over its last sweep before it is swept again
+
+
 @dataclass(slots=True)
 class _Store:
-    """What one app keeps between scans: the entries the last scan used, under the signature of
-    the inputs every entry shares (config, app roots, project files)."""
+    """What one app keeps between scans, under the signature of the inputs every entry shares
+    (config, app roots, project files)."""
 
     signature: str
     entries: dict[Hashable, _Entry] = field(default_factory=dict)
+    # keys the current (or last) scan checked or computed: valid in it, and the roots of a sweep
+    checked: set[Hashable] = field(default_factory=set)
+    swept: int = 0  # entries left by the last sweep
     computed: int = 0  # entries computed in the last scan that used the memo (for tests and benchmarks)
     reused: int = 0  # entries reused from earlier scans in it
 
+    def begin_scan(self) -> None:
+        """A reused entry keeps its inner entries without touching them (that is what makes
+        reusing a whole subtree cheap), so entries are not dropped per scan. Entries that
+        nothing the last scan used can reach (a route whose line moved, a deleted handler)
+        are dropped once enough of them have piled up."""
+        if not self.swept:  # the first scan computed them all: every entry is in use
+            self.swept = len(self.entries)
+        elif len(self.entries) > 2 * self.swept + _SWEEP_SLACK:
+            keep: dict[Hashable, _Entry] = {}
+            stack = [k for k in self.checked if k in self.entries]
+            while stack:
+                key = stack.pop()
+                if key not in keep:
+                    entry = keep[key] = self.entries[key]
+                    stack.extend(k for k in entry.children if k in self.entries and k not in keep)
+            self.entries = keep
+            self.swept = len(keep)
+        self.checked = set()
+        self.computed = self.reused = 0
+
+
+def _unchanged(r: Resolver, entry: _Entry) -> bool:
+    """Whether everything `entry` read still has the digest it had. The digests worked out so far
+    answer at C speed (an entry of a whole subtree of routes reads thousands of names); only
+    names not worked out yet are looked at one by one."""
+    now = r.digests_now(entry.names)
+    if now == entry.digests:
+        return True
+    differ = list(compress(range(len(now)), map(ne, now, entry.digests)))
+    if any(now[i] is not MISSING for i in differ):
+        return False  # a real change: no need to work out the rest
+    return all(r.digest_of(entry.names[i]) == entry.digests[i] for i in differ)
+
+
+def _pruned(deps: frozenset[str]) -> tuple[str, ...]:
+    """The names to check, without what a whole-module dependency already covers ("m::x" when
+    "m" is there): a per-module analysis reads its module whole, and its lookups in it need no
+    separate check."""
+    whole = [n for n in deps if BINDING not in n]
+    if len(whole) == len(deps):
+        return tuple(deps)
+    modules = set(whole)
+    return tuple(n for n in deps if n.partition(BINDING)[0] not in modules or BINDING not in n)
+
 
 class Memo:
-    """One scan's view of an app's memo. Entries the scan does not use are dropped after it."""
+    """One scan's view of an app's memo."""
 
     def __init__(self, resolver: Resolver, lasting: dict[str, object], signature: str,
                  report: Callable[[Finding, bool], None]) -> None:
         self.resolver = resolver
         old = lasting.get(LASTING_KEY)
-        self.previous: dict[Hashable, _Entry] = (
-            old.entries if isinstance(old, _Store) and old.signature == signature else {})
-        self.store = _Store(signature)
+        self.store = old if isinstance(old, _Store) and old.signature == signature else _Store(signature)
+        self.store.begin_scan()
         lasting[LASTING_KEY] = self.store
+        resolver.prime_digests()
         self.report = report
         self.logs: list[list[tuple[Finding, bool]]] = []  # findings of running computations, innermost last
         self.children: list[list[Hashable]] = []  # memo keys each running computation used
@@ -72,30 +132,31 @@ class Memo:
         if self.logs:
             self.logs[-1].append((finding, once))
 
-    def memoized(self, key: Hashable, compute: Callable[[], T], reads: tuple[str, ...] = ()) -> T:
+    def memoized(self, key: Hashable, compute: Callable[[], T], reads: tuple[str, ...] = (),
+                 keep: Callable[[T], bool] | None = None) -> T:
         """`compute()`, or what it returned in an earlier scan if nothing it read has changed.
-        `reads` names modules the computation reads from facts handed to it (not looked up)."""
+        `reads` names modules the computation reads from facts handed to it (not looked up).
+        `keep(value)` False: not worth keeping (a value that reads nearly everything is
+        invalidated by nearly every edit, so checking it would only cost time)."""
         r = self.resolver
-        for name in reads:
-            r.use(name)
         if self.children:
             self.children[-1].append(key)
-        entry = self.store.entries.get(key)
-        if entry is None:
-            entry = self.previous.pop(key, None)
-            if entry is not None and all(r.digest_of(name) == digest for name, digest in entry.deps):
-                self.store.entries[key] = entry
-                self.store.reused += 1
-                self._keep_children(entry)
+        store = self.store
+        entry = store.entries.get(key)
+        if entry is not None and key not in store.checked:
+            if _unchanged(r, entry):
+                store.checked.add(key)
+                store.reused += 1
             else:
                 entry = None
         if entry is not None:
             if r.trackers:
-                r.trackers[-1].update(name for name, _digest in entry.deps)
+                r.trackers[-1].update(entry.names)
             for finding, once in entry.reports:
                 self.report(finding, once)
             return entry.value  # type: ignore[return-value]
         consulted = r.begin()
+        consulted.update(reads)  # the entry depends on them (and so, through it, does its caller)
         reports: list[tuple[Finding, bool]] = []
         children: list[Hashable] = []
         self.logs.append(reports)
@@ -108,21 +169,16 @@ class Memo:
             if self.logs:
                 self.logs[-1].extend(reports)
             deps = r.end(consulted)
-        self.store.entries[key] = _Entry(value, tuple((name, r.digest_of(name)) for name in sorted(deps)),
-                                         tuple(reports), tuple(dict.fromkeys(children)))
-        self.store.computed += 1
+        store.computed += 1
+        if keep is not None and not keep(value):
+            return value
+        names = _pruned(deps)
+        digests = r.digests_now(names)
+        if MISSING in digests:
+            digests = tuple(r.digest_of(n) if d is MISSING else d for n, d in zip(names, digests))
+        store.entries[key] = _Entry(value, names, digests, tuple(reports), tuple(dict.fromkeys(children)))
+        store.checked.add(key)
         return value
-
-    def _keep_children(self, entry: _Entry) -> None:
-        """A reused result never runs its inner computations: keep their entries for the day it
-        is invalidated while they are not (a route's handler edited, its helpers untouched)."""
-        stack = list(entry.children)
-        while stack:
-            key = stack.pop()
-            child = self.previous.pop(key, None)
-            if child is not None and key not in self.store.entries:
-                self.store.entries[key] = child
-                stack.extend(child.children)
 
     def shared(self, name: str, compute: Callable[[], T], fingerprint: Callable[[T], str]) -> T:
         """A value derived from many modules, computed once per scan. Whoever reads it depends
@@ -137,6 +193,6 @@ class Memo:
             finally:
                 r.trackers, self.logs, self.children = saved
             self.values[key] = value
-            r.derived[key] = fingerprint(value)
+            r.derive(key, fingerprint(value))
         r.use(key)
         return self.values[key]  # type: ignore[return-value]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..model import DataEffect, OrmModel, SchemaField
 from .context import AppContext
@@ -36,11 +36,15 @@ from .expr import (
 from .facts import ClassFacts, FunctionFacts, ModuleFacts
 from .fastapi_common import is_ellipsis, last_name, text
 from .pydantic_schemas import unwrap_type
-from .resolve import Symbol, local_env
+from .resolve import Symbol, binding_name, local_env
 
 log = logging.getLogger(__name__)
 
 _MEMO_KEY = "orm.index"
+# derived memo dependencies: the table names, Django labels and user model that fields refer to;
+# and one model's field names (+ its dotted name)
+_TABLES = "@orm.tables"
+_FIELDS = "@orm.fields:"
 _MAX_DEPTH = 5  # helper calls followed below a handler
 _MAX_ALIAS_HOPS = 8
 
@@ -119,7 +123,10 @@ def _index(ctx: AppContext) -> _OrmIndex:
 
 
 def _fingerprint(index: _OrmIndex) -> str:
-    return hashlib.sha1(repr((index.auth_user, sorted(index.models.items()))).encode()).hexdigest()
+    """What every reader of the index sees of it: which classes are models, and the user model.
+    A reader of one model's fields depends on those apart (`_FIELDS`), so adding a column to a
+    model re-reads only what looked at that model's columns."""
+    return hashlib.sha1(repr((index.auth_user, list(index.models))).encode()).hexdigest()
 
 
 def _report(ctx: AppContext, code: str, message: str, *, file: str, line: int, severity: str = "info") -> None:
@@ -156,51 +163,99 @@ def _short(fqn: str) -> str:
 # ---- models ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """A model class as one module declares it (memoized per module)."""
+
+    module: str
+    qualname: str
+    kind: _Kind
+    table: str | None
+    label: str  # Django app label ("" for other ORMs)
+
+    @property
+    def fqn(self) -> str:
+        return f"{self.module}.{self.qualname}"
+
+
 class _ModelCollector:
+    """Builds the index from memoized parts, so that an edit re-reads only what it touched:
+    which classes of a module are models (and their tables), then each model's fields."""
+
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
         self.r = ctx.resolver
-        self.kinds: dict[str, _Kind | None] = {}
+        # fqn -> (kind, modules consulted): a memoized reader that reuses a kind depends on them too
+        self.kinds: dict[str, tuple[_Kind | None, frozenset[str]]] = {}
         self.by_table: dict[str, str] = {}
         self.django_models: dict[tuple[str, str], str] = {}  # (app label, class name) -> dotted
         self.auth_user = _AUTH_USER
 
     def collect(self) -> _OrmIndex:
-        found: list[tuple[ModuleFacts, Symbol, _Kind]] = []
+        found: list[_Found] = []
         for m in self.r.iter_modules():
-            for c in m.classes:
-                sym = Symbol("class", m.module, c.qualname, c)
-                kind = self.kind(sym)
-                if kind is not None and kind.role == "model":
-                    found.append((m, sym, kind))
+            found.extend(self.ctx.memoized(("orm.module-models", m.module), lambda m=m: self.module_models(m),
+                                           reads=(m.module,)))
         # tables and labels first: foreign keys name them ("users.id", "blog.Post")
-        tables = {sym.fqn: self.table(m, sym, kind) for m, sym, kind in found}
-        for m, sym, kind in found:
-            if tables[sym.fqn]:
-                self.by_table.setdefault(tables[sym.fqn], sym.fqn)  # type: ignore[arg-type]
-            if kind.orm == "django":
-                label = string(self.meta(sym).get("app_label")) or _django_label(sym.module)
-                self.django_models[(label, _short(sym.name))] = sym.fqn
+        for f in found:
+            if f.table:
+                self.by_table.setdefault(f.table, f.fqn)
+            if f.kind.orm == "django":
+                self.django_models[(f.label, _short(f.qualname))] = f.fqn
         self.auth_user = self.settings_user_model()
+        self.r.derive(_TABLES, hashlib.sha1(repr((self.by_table, self.django_models, self.auth_user)).encode()
+                                            ).hexdigest())
         models: dict[str, OrmModel] = {}
-        for m, sym, kind in found:
-            models[sym.fqn] = OrmModel(name=sym.fqn, orm=kind.orm, table=tables[sym.fqn],
-                                       fields=tuple(self.fields(sym, kind)), file=m.path, line=sym.facts.line)
+        for f in found:
+            models[f.fqn] = self.ctx.memoized(("orm.model", f.module, f.qualname, f.kind, f.table),
+                                              lambda f=f: self.model(f), reads=(f.module,))
+        for name, model in models.items():
+            self.r.derive(_FIELDS + name, tuple(x.name for x in model.fields))
         return _OrmIndex(models=models, auth_user=self.auth_user)
+
+    def module_models(self, m: ModuleFacts) -> tuple[_Found, ...]:
+        out = []
+        for c in m.classes:
+            sym = Symbol("class", m.module, c.qualname, c)
+            kind = self.kind(sym)
+            if kind is not None and kind.role == "model":
+                label = ""
+                if kind.orm == "django":
+                    label = string(self.meta(sym).get("app_label")) or _django_label(sym.module)
+                out.append(_Found(module=m.module, qualname=c.qualname, kind=kind, table=self.table(m, sym, kind),
+                                  label=label))
+        return tuple(out)
+
+    def model(self, f: _Found) -> OrmModel:
+        self.r.use(_TABLES)  # foreign keys and relations name other models' tables and labels
+        m = self.r.module(f.module)
+        cls = m.cls(f.qualname) if m is not None else None
+        assert m is not None and cls is not None  # found in this scan's facts
+        sym = Symbol("class", f.module, f.qualname, cls)
+        return OrmModel(name=f.fqn, orm=f.kind.orm, table=f.table, fields=tuple(self.fields(sym, f.kind)),
+                        file=m.path, line=cls.line)
 
     # classification --------------------------------------------------------------------------
     def kind(self, sym: Symbol) -> _Kind | None:
         key = sym.fqn
-        if key in self.kinds:
-            return self.kinds[key]
-        self.kinds[key] = None  # breaks inheritance cycles
-        parent = None
-        for base in sym.facts.bases:
-            parent = self.base_kind(sym.module, base)
-            if parent is not None:
-                break
-        result = self.derive(sym, parent) if parent is not None else None
-        self.kinds[key] = result
+        cached = self.kinds.get(key)
+        if cached is not None:
+            if self.r.trackers:
+                self.r.trackers[-1].update(cached[1])
+            return cached[0]
+        self.kinds[key] = (None, frozenset())  # breaks inheritance cycles
+        consulted = self.r.begin()
+        try:
+            self.r.use(sym.module)  # its bases, as written
+            parent = None
+            for base in sym.facts.bases:
+                parent = self.base_kind(sym.module, base)
+                if parent is not None:
+                    break
+            result = self.derive(sym, parent) if parent is not None else None
+        finally:
+            deps = self.r.end(consulted)
+        self.kinds[key] = (result, deps)
         return result
 
     def base_kind(self, module: str, e: MaybeExpr, hops: int = 0) -> _Kind | None:
@@ -226,7 +281,8 @@ class _ModelCollector:
         if not e or e[0] != "a" or e[2] != "Model":
             return None
         db = self.r.resolve_expr(module, e[1])
-        if db is not None and db.kind == "assign" and is_call(db.facts[0]) and _callee_name(db.facts[0]) == "SQLAlchemy":
+        if (db is not None and db.kind == "assign" and is_call(db.facts[0])
+                and _callee_name(db.facts[0]) == "SQLAlchemy"):
             return _Kind("sqlalchemy", "base", "flask")
         return None
 
@@ -290,7 +346,7 @@ class _ModelCollector:
         for anc in reversed(self.r.mro(sym)):  # bases first, so subclasses override
             if anc.kind != "class":
                 continue
-            for name, ann, value, line in anc.facts.attrs:
+            for name, ann, value, _line in anc.facts.attrs:
                 if name.startswith("_") or name in _NON_FIELDS:
                     continue
                 if kind.orm == "django":
@@ -305,7 +361,27 @@ class _ModelCollector:
         if kind.orm == "django" and not any(("primary_key", "true") in f.constraints for f in fields):
             fields.insert(0, SchemaField(name="id", type="int", required=False, read_only=True,
                                          constraints=(("primary_key", "true"),)))
-        return fields
+        return self.django_unique_sets(sym, fields) if kind.orm == "django" else fields
+
+    def django_unique_sets(self, sym: Symbol, fields: list[SchemaField]) -> list[SchemaField]:
+        """Meta's `unique_together` and unconditional `UniqueConstraint(fields=...)`: a one-field set
+        makes its field unique, a wider one adds ("unique_together", "owner,name") to each member."""
+        meta = self.meta(sym)
+        raw = items(meta.get("unique_together"))
+        groups = [raw] if raw and all(string(x) for x in raw) else [items(x) for x in raw]
+        for c in items(meta.get("constraints")):
+            if is_call(c) and _callee_name(c) == "UniqueConstraint" and "condition" not in call_kwargs(c):
+                groups.append(items(call_kwargs(c).get("fields")))
+        out = {f.name: f for f in fields}
+        for group in groups:
+            cols = [string(x) for x in group]
+            if not cols or not all(c in out for c in cols):
+                continue
+            extra = ("unique", "true") if len(cols) == 1 else ("unique_together", ",".join(cols))  # type: ignore[arg-type]
+            for col in cols:
+                if extra not in out[col].constraints:  # type: ignore[index]
+                    out[col] = replace(out[col], constraints=(*out[col].constraints, extra))  # type: ignore[index]
+        return list(out.values())
 
     def sqlalchemy_field(self, module: str, name: str, ann: MaybeExpr, value: MaybeExpr) -> SchemaField | None:
         mapped = bool(ann) and ann[0] == "s" and last_name(ann[1]) == "Mapped"  # type: ignore[index]
@@ -496,7 +572,7 @@ class _ModelCollector:
                 return f"django.contrib.{label}.models.{cls}"  # "auth.User"
             return self.django_models.get((label, cls), ref)
         if (dotted(e) or "").endswith("AUTH_USER_MODEL"):
-            return self.settings_user_model()
+            return self.auth_user
         sym = self.r.resolve_expr(module, e)
         return sym.fqn if sym is not None else render(e)
 
@@ -604,14 +680,13 @@ def _write_actions(origin: str) -> tuple[str, ...]:
 def effects_of(ctx: AppContext, module: ModuleFacts, fn: FunctionFacts) -> tuple[DataEffect, ...]:
     """The models `fn` (and the app helpers it calls) creates, reads, updates or deletes, one
     DataEffect per (model, action), the handler's own evidence first."""
-    index = _index(ctx)
-
     def compute() -> tuple[DataEffect, ...]:
-        finder = _EffectFinder(ctx, index)
+        finder = _EffectFinder(ctx, _index(ctx))  # asked in here, so the entry depends on the index
         return finder.effects(_Frame(finder, module, fn, {}, 0))
 
     # the same handler under several routes, and again in the next scan if nothing it reads changed
-    return ctx.memoized(("orm.effects", module.module, fn.qualname), compute, reads=(module.module,))
+    return ctx.memoized(("orm.effects", module.module, fn.qualname), compute,
+                        reads=(binding_name(module.module, fn.qualname),))
 
 
 # DRF generic views and viewsets: actions their mixins implement, and the hook each one calls
@@ -625,9 +700,8 @@ def view_action_effects(ctx: AppContext, module: ModuleFacts, cls: ClassFacts, a
                         ) -> tuple[DataEffect, ...]:
     """Effects of a DRF view action the class inherits rather than defines (`SnippetViewSet.list`):
     what an overridden `perform_*` hook does, then the view's model with the mixin's actions."""
-    index = _index(ctx)
     return ctx.memoized(("orm.view-effects", module.module, cls.qualname, action),
-                        lambda: _view_action_effects(ctx, index, module, cls, action), reads=(module.module,))
+                        lambda: _view_action_effects(ctx, _index(ctx), module, cls, action), reads=(module.module,))
 
 
 def _view_action_effects(ctx: AppContext, index: _OrmIndex, module: ModuleFacts, cls: ClassFacts, action: str
@@ -852,6 +926,7 @@ class _Frame:
         first = names[0]
         if first in _NEW_CLASSMETHODS:
             return _Chain(model, _actions(names[1:], None, "new"), "new")
+        self.r.use(_FIELDS + model)  # what follows reads the model's field names
         declared = self.finder.index.models.get(model)
         if first.startswith("_") or (declared and any(f.name == first for f in declared.fields)):
             return None  # Item.price.desc(), Item._meta: expressions about the model, not queries
@@ -1031,7 +1106,7 @@ class _Frame:
 
     def child(self, target: Symbol, call: Expr, *, skip_self: bool, bindings: dict[str, tuple],
               cls: Symbol | None = None) -> _Frame | None:
-        m = self.r.module(target.module)
+        m = self.r.defining_module(target)  # a frame reads its function (and class), the path and name
         if m is None:
             return None
         return _Frame(self.finder, m, target.facts, {**bindings, **self.bind_args(call, target.facts, skip_self)},

@@ -128,8 +128,11 @@ class SchemaCollector:
         if sym is None or kind is None:
             return None
         if self._roots:
+            # a recording endpoint hands its models to the walk, which collects them in walk
+            # order whether the endpoint was linked now or reused from the memo
             self._roots[-1].append((sym, kind))
-        self.add(sym, kind)
+        else:
+            self.add(sym, kind)
         return sym.fqn, many
 
     def collect(self, sym: Symbol, kind: str) -> str:

@@ -4,6 +4,11 @@ Follows imports (absolute, relative, aliased, star, package `__init__` re-export
 function, class or assignment that defines a name. Names from outside the workspace resolve
 to an `external` symbol carrying their dotted origin ("fastapi.APIRouter"), which is how the
 linkers recognise framework APIs however they were imported.
+
+Every lookup is recorded for memo.py as a dependency: a whole module (`pkg.mod`), or, for a
+name looked up in a module, just what that module binds the name to (`pkg.mod::name`: the
+function, the class with its methods, the assignment or the import), so that an edit of one
+function leaves alone what only read the module's other names.
 """
 
 from __future__ import annotations
@@ -11,14 +16,20 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 from .expr import Expr, MaybeExpr, dotted
-from .facts import ClassFacts, FunctionFacts, ModuleFacts
+from .facts import ClassFacts, FunctionFacts, ModuleFacts, class_tuple, function_tuple
 
 _MAX_HOPS = 25
 # a dependency on every module of the app (whoever iterated over all of them)
 ALL_MODULES = "*"
+# "module::name" names what `module` binds `name` to (see `binding`)
+BINDING = "::"
+MISSING = object()  # a digest not worked out yet (see `Resolver.digests_now`)
+# "top.*" names the app's modules under a top-level name (none, for `fastapi` or `typing`)
+UNDER = ".*"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,16 +57,22 @@ class Resolver:
                 self.modules[alias] = self.modules[real]
         # module name -> digest of its file's content, from the caller (computed from facts if absent)
         self.digests: dict[str, str] = dict(digests or {})
-        # fingerprints of values derived from many modules ("@orm.index"), set by whoever derives them
-        self.derived: dict[str, str] = {}
+        # fingerprints of values derived from many modules ("@orm.index"), set with `derive` by
+        # whoever derives them: a string, or any value that compares equal exactly when the
+        # derived value is unchanged
+        self.derived: dict[str, object] = {}
         # the modules each piece of running analysis consults, innermost last (see memo.py); every
         # module/name lookup adds to the top set, and a finished set is merged into the one below
         self.trackers: list[set[str]] = []
         # answers of top-level lookups with the modules they consulted; facts are immutable for
         # the life of a Resolver
         self._simple: dict[tuple[str, str], tuple[Symbol | None, frozenset[str]]] = {}
-        self._digest_cache: dict[str, str | None] = {}
+        self._digest_cache: dict[str, object] = {}
         self._stars: dict[str, list[str]] = {}  # module -> its star imports (a list built per call)
+        # module -> (its facts, {"module::name": digest}): binding digests, which the owner of the
+        # resolver may keep from scan to scan (they hold while the module's facts are the same)
+        self.bindings: dict[str, tuple[ModuleFacts, dict[str, str]]] = {}
+        self._tops: dict[str, tuple[str, ...]] | None = None
 
     # --- dependency tracking --------------------------------------------------------------------
     def use(self, name: str) -> None:
@@ -76,13 +93,46 @@ class Resolver:
             self.trackers[-1].update(found)
         return frozenset(found)
 
-    def digest_of(self, name: str) -> str | None:
+    def derive(self, name: str, fingerprint: object) -> None:
+        """Set the fingerprint of the derived value `name` ("@..." ) for this scan."""
+        self.derived[name] = fingerprint
+        self._digest_cache[name] = fingerprint
+
+    def prime_digests(self) -> None:
+        """Work out every module's digest now, and take the binding digests kept from earlier
+        scans of unchanged modules, so `digests_now` can answer from the cache."""
+        for name in self.modules:
+            if name not in self._digest_cache:
+                self.digest_of(name)
+        for module in list(self.bindings):
+            facts, known = self.bindings[module]
+            if self.modules.get(module) is facts:
+                self._digest_cache.update(known)
+            else:
+                del self.bindings[module]
+
+    def digests_now(self, names: tuple[str, ...]) -> tuple:
+        """`digest_of` for each name, from the cache alone (at C speed): a name not worked out
+        yet reads as MISSING."""
+        return tuple(map(self._digest_cache.get, names, repeat(MISSING)))
+
+    def digest_of(self, name: str) -> object:
         """What `name` stands for now: its module's identity and content, a derived value's
         fingerprint, or None for a name that is not an app module."""
         if name in self._digest_cache:
             return self._digest_cache[name]
         if name.startswith("@"):
             return self.derived.get(name)  # not cached: set during the scan
+        if name.endswith(UNDER):
+            found = self._under().get(name[:-len(UNDER)], ())
+            self._digest_cache[name] = found
+            return found
+        if BINDING in name:
+            module, _, attr = name.partition(BINDING)
+            m = self.modules.get(module)
+            found = None if m is None else self._binding_digest(m, attr, name)
+            self._digest_cache[name] = found
+            return found
         if name == ALL_MODULES:
             h = hashlib.sha1()
             for n in sorted(self.modules):
@@ -98,10 +148,38 @@ class Resolver:
         self._digest_cache[name] = found
         return found
 
+    def _under(self) -> dict[str, tuple[str, ...]]:
+        """Top-level name -> the app's modules under it."""
+        if self._tops is None:
+            tops: dict[str, list[str]] = {}
+            for name in self.modules:
+                tops.setdefault(name.partition(".")[0], []).append(name)
+            self._tops = {top: tuple(sorted(names)) for top, names in tops.items()}
+        return self._tops
+
+    def _binding_digest(self, m: ModuleFacts, attr: str, key: str) -> str:
+        kept = self.bindings.get(m.module)
+        if kept is None or kept[0] is not m:
+            kept = self.bindings[m.module] = (m, {})
+        found = kept[1].get(key)
+        if found is None:
+            found = kept[1][key] = hashlib.sha1(repr(binding(m, attr)).encode()).hexdigest()
+        return found
+
     def module(self, name: str) -> ModuleFacts | None:
         if self.trackers:
             self.trackers[-1].add(name)
         return self.modules.get(name)
+
+    def defining_module(self, sym: Symbol) -> ModuleFacts | None:
+        """The module that defines `sym`, for reading `sym` itself (and, for a class, its
+        methods): the reader depends on that binding, not on the whole module."""
+        m = self.modules.get(sym.module)
+        if m is None:
+            self.use(sym.module)
+        elif self.trackers:
+            self.trackers[-1].add(binding_name(sym.module, sym.name))
+        return m
 
     def iter_modules(self) -> Iterator[ModuleFacts]:
         self.use(ALL_MODULES)
@@ -140,9 +218,11 @@ class Resolver:
         return found
 
     def _lookup_simple_uncached(self, module: str, name: str, hops: int) -> Symbol | None:
-        m = self.module(module)
+        m = self.modules.get(module)
         if m is None:
+            self.use(module)  # its absence
             return None
+        self.use(module + BINDING + name)  # all that is read of `m` below
         fn = m.function(name)
         cls = m.cls(name)
         asg = m.assigned(name)
@@ -169,7 +249,7 @@ class Resolver:
         # a submodule of a package: `import pkg` then `pkg.sub`
         sub = f"{module}.{name}" if m.is_package else None
         if sub:
-            self.use(sub)
+            self.use(sub + BINDING)  # whether that submodule is there
         if sub and sub in self.modules:
             return Symbol("module", sub, "", self.modules[sub])
         return None
@@ -178,13 +258,22 @@ class Resolver:
         """An absolute dotted name (an import target) -> Symbol."""
         if hops > _MAX_HOPS:
             return None
-        self.use(target)
+        top = target.partition(".")[0]
+        if top not in self._under():
+            # nothing of the app lives under that name (fastapi, typing ...): one dependency says
+            # so for all of its dotted names
+            self.use(top + UNDER)
+            return Symbol("external", "", target, None)
         if target in self.modules:
+            # a module symbol is its name: what is read of the module goes through lookups
+            # (`member`) or `module()`, which record their own dependencies
+            self.use(target + BINDING)
             return Symbol("module", self.modules[target].module, "", self.modules[target])
+        self.use(target)
         parts = target.split(".")
         for i in range(len(parts) - 1, 0, -1):
             mod = ".".join(parts[:i])
-            self.use(mod)
+            self.use(mod + BINDING)  # that the module is there; the lookup below reads the name
             if mod in self.modules:
                 return self.lookup(self.modules[mod].module, ".".join(parts[i:]), hops + 1)
         return Symbol("external", "", target, None)
@@ -199,7 +288,7 @@ class Resolver:
             elif sym.kind == "external":
                 sym = Symbol("external", "", f"{sym.name}.{part}", None)
             elif sym.kind == "class":
-                m = self.module(sym.module)
+                m = self.defining_module(sym)  # the class's methods and nested classes
                 qual = f"{sym.name}.{part}"
                 fn = m.function(qual) if m else None
                 if fn is not None:
@@ -310,6 +399,27 @@ class Resolver:
             return None
         m = self.module(sym.module)
         return (m, sym.facts) if m else None
+
+
+def binding_name(module: str, qualname: str) -> str:
+    """The dependency on what `module` binds the top-level name of `qualname` to ("Item.save" ->
+    the class Item, methods included)."""
+    return module + BINDING + qualname.split(".", 1)[0]
+
+
+def binding(m: ModuleFacts, name: str) -> tuple:
+    """Everything a lookup of top-level `name` in `m` reads: the module's identity, the
+    functions and classes named `name` or nested in it (methods), the assignment and the import
+    of it, and (when the module binds nothing of that name) its star imports and package-ness."""
+    if not name:  # "module::" stands for the module being there at all
+        return (m.module, m.path, m.is_package)
+    inner = name + "."
+    fns = tuple(function_tuple(f) for group in (m.functions, m.local_functions) for f in group
+                if f.qualname == name or f.qualname.startswith(inner))
+    classes = tuple(class_tuple(c) for c in m.classes if c.qualname == name or c.qualname.startswith(inner))
+    assigned, imported = m.assigned(name), m.imported(name)
+    bound = bool(fns or classes or assigned or imported)
+    return (m.module, m.path, m.is_package, fns, classes, assigned, imported, () if bound else tuple(m.star_imports))
 
 
 def local_env(fn: FunctionFacts) -> tuple[dict[str, Expr], dict[str, str]]:

@@ -7,6 +7,7 @@ import logging
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 
 from ..config import AppConfig, load_config
@@ -22,6 +23,8 @@ from .index import Index
 from .resolve import Resolver
 
 log = logging.getLogger(__name__)
+
+ENDPOINT_ORDER = attrgetter("app", "path", "method", "file", "line")
 
 # (framework name, import prefixes that suggest it, linker)
 LINKERS = (
@@ -51,6 +54,9 @@ def _analyse_app(ctx: AppContext) -> AppAnalysis:
     schemas: list[Schema] = []
     models: list[OrmModel] = []
     tokens: list[TokenSource] = []
+    # the ORM index first: linkers read it, and collecting it at a fixed point keeps its findings
+    # in the same place whichever endpoints the memo has to link again
+    orm_models = orm.collect_models(ctx)
     for name, prefixes, linker in LINKERS:
         if not ctx.imports_any(prefixes):
             continue
@@ -67,12 +73,13 @@ def _analyse_app(ctx: AppContext) -> AppAnalysis:
         models.extend(result.models)
         tokens.extend(result.token_sources)
     known = {x.name for x in models}
-    models.extend(m for m in orm.collect_models(ctx) if m.name not in known)
+    models.extend(m for m in orm_models if m.name not in known)
     app_services = services.analyze_services(ctx)
     app = None
     if frameworks or ctx.app == "." or app_services:
         app = App(root=ctx.app, frameworks=tuple(frameworks), entry=entry or ctx.config.entry,
                   config=tuple(ctx.config.values()))
+    endpoints.sort(key=ENDPOINT_ORDER)  # sorted per app, so the scan's sort of all of them is a merge
     return AppAnalysis(app=app, endpoints=tuple(endpoints), schemas=tuple(schemas), models=tuple(models),
                        token_sources=tuple(tokens), services=tuple(app_services), findings=tuple(ctx.findings))
 
@@ -134,8 +141,7 @@ def _app_digest(app: str, files: list, results: dict, aliases: dict[str, str], c
                 app_roots: list[str], other_digest: str) -> str:
     h = hashlib.sha1(ANALYZER_VERSION.encode())
     h.update(repr((app, sorted(aliases.items()), config, app_roots, other_digest)).encode())
-    for f in files:
-        h.update(f"{f.rel}\0{f.module}\0{results[f.rel].digest}\n".encode())
+    h.update("".join([f"{f.rel}\0{f.module}\0{results[f.rel].digest}\n" for f in files]).encode())
     return h.hexdigest()
 
 
@@ -164,6 +170,7 @@ def scan(root: str | Path, *, index: Index | None = None, config: AppConfig | No
 
     apps: list[App] = []
     endpoints: list[Endpoint] = []
+    runs: list[tuple[Endpoint, ...]] = []  # each app's endpoints, sorted
     all_services: list[Service] = []
     schemas, models, tokens = [], [], []
     # An editor rescan names only known .py files (else `_discovery` walked again), so the
@@ -188,12 +195,15 @@ def scan(root: str | Path, *, index: Index | None = None, config: AppConfig | No
             ctx = AppContext(root=root_path, app=app,
                              resolver=Resolver(_facts_of(app_files, results), aliases.get(app)),
                              config=app_config, app_roots=tuple(found.app_roots), other_files=found.other_files,
+                             other_digest=other_digest,
                              lasting=index.app_state.setdefault(app, {}),
                              digests={f.module: results[f.rel].digest for f in app_files})
             out = _analyse_app(ctx)
             index.store_link(app, digest, out)
             index.linked += 1
         endpoints.extend(out.endpoints)
+        if out.endpoints:
+            runs.append(out.endpoints)
         schemas.extend(out.schemas)
         models.extend(out.models)
         tokens.extend(out.token_sources)
@@ -203,7 +213,9 @@ def scan(root: str | Path, *, index: Index | None = None, config: AppConfig | No
             apps.append(out.app)
     index.save_links(list(found.app_roots), persist=changed is None)
 
-    endpoints.sort(key=lambda e: (e.app, e.path, e.method, e.file, e.line))
+    # apps are analysed in folder order, so their sorted runs are usually in order already
+    if any(ENDPOINT_ORDER(a[-1]) > ENDPOINT_ORDER(b[0]) for a, b in zip(runs, runs[1:])):
+        endpoints.sort(key=ENDPOINT_ORDER)
     stats = {
         "files": len(found.files),
         "parsed": index.parsed,

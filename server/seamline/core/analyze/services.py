@@ -15,6 +15,7 @@ import dataclasses
 import logging
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..model import Evidence, Finding, Service
@@ -176,21 +177,40 @@ def analyze_services(ctx: AppContext) -> list[Service]:
     first_new = len(ctx.findings)
     files = _Files(ctx)
     clues: list[_Clue] = []
-    clues += _dependency_clues(ctx, files)
+    clues += _from_files(ctx, "dependencies", lambda found: _dependency_clues(ctx, files, found))
     modules = [m for m in ctx.modules() if not files.is_test(m.path)]
     for m in modules:
         # per module, reused across scans while nothing the module's clues read changes
         clues += ctx.memoized(("services.module-clues", m.module), lambda m=m: _module_clues(ctx, files, m),
                               reads=(m.module,))
-    for rel in files.own("env"):
-        clues += [c for s in env_file_settings(ctx.root, rel, ctx.findings)
-                  for c in setting_clues(s, weak=files.is_test(rel))]
-    clues += _compose_clues(ctx, files, has_code=bool(modules))
+    clues += _from_files(ctx, f"env-compose:{bool(modules)}",
+                         lambda found: _env_clues(ctx, files, found) + _compose_clues(ctx, files, found,
+                                                                                     has_code=bool(modules)))
     services = build_services(ctx.app, clues)
     _check_celery_broker(ctx, services)
     # file readers report with the default app; findings belong to this one
     ctx.findings[first_new:] = [dataclasses.replace(f, app=ctx.app) for f in ctx.findings[first_new:]]
     return services
+
+
+def _from_files(ctx: AppContext, part: str, read: Callable[[list[Finding]], list[_Clue]]) -> list[_Clue]:
+    """Clues from the app's non-Python files, read again only when one of them changed (the
+    scan's digest of those files says so); the findings reading them gave come along."""
+    def compute() -> tuple[tuple[_Clue, ...], tuple[Finding, ...]]:
+        found: list[Finding] = []
+        return tuple(read(found)), tuple(found)
+
+    if ctx.other_digest:
+        clues, findings = ctx.memoized(("services.files", part, ctx.other_digest), compute)
+    else:
+        clues, findings = compute()
+    ctx.findings.extend(findings)
+    return list(clues)
+
+
+def _env_clues(ctx: AppContext, files: _Files, findings: list[Finding]) -> list[_Clue]:
+    return [c for rel in files.own("env") for s in env_file_settings(ctx.root, rel, findings)
+            for c in setting_clues(s, weak=files.is_test(rel))]
 
 
 def _module_clues(ctx: AppContext, files: _Files, m: ModuleFacts) -> tuple[_Clue, ...]:
@@ -225,7 +245,13 @@ class _Files:
         return out
 
     def is_test(self, rel: str) -> bool:
-        return is_test_path(rel.removeprefix(self.prefix))
+        # asked of every module on every re-link: remember the answers (paths never change meaning)
+        known = self.ctx.lasting.setdefault("services.is-test", {})
+        assert isinstance(known, dict)
+        found = known.get(rel)
+        if found is None:
+            found = known[rel] = is_test_path(rel.removeprefix(self.prefix))
+        return found
 
     def lines(self, rel: str) -> list[str]:
         if rel not in self._lines:
@@ -239,13 +265,13 @@ class _Files:
 # ---- dependencies and imports ---------------------------------------------------------------
 
 
-def _dependency_clues(ctx: AppContext, files: _Files) -> list[_Clue]:
+def _dependency_clues(ctx: AppContext, files: _Files, findings: list[Finding]) -> list[_Clue]:
     reader = DepReader(ctx.root)
     deps: list[DepRef] = []
     for role in ("requirements", "pyproject", "setup-cfg", "pipfile", "poetry-lock", "uv-lock"):
         for rel in files.own(role):
             deps += reader.read(rel, role)
-    ctx.findings.extend(reader.findings)
+    findings.extend(reader.findings)
     out = []
     for d in deps:
         kinds = {DEPENDENCY_KINDS[d.name]} if d.name in DEPENDENCY_KINDS else set()
@@ -405,12 +431,12 @@ def _http_call(ctx: AppContext, m: ModuleFacts, call: tuple, env: dict, imports:
 # ---- compose ----------------------------------------------------------------------------------
 
 
-def _compose_clues(ctx: AppContext, files: _Files, *, has_code: bool) -> list[_Clue]:
+def _compose_clues(ctx: AppContext, files: _Files, findings: list[Finding], *, has_code: bool) -> list[_Clue]:
     out = []
     sources = [(rel, has_code and not files.is_test(rel)) for rel in files.own("compose")]
     sources += [(rel, False) for rel in files.enclosing_compose()]
     for rel, strong in sources:
-        for img in compose_images(ctx.root, rel, ctx.findings):
+        for img in compose_images(ctx.root, rel, findings):
             kind = IMAGE_KINDS.get(img.image.rsplit("/", 1)[-1].lower())
             if kind is None:
                 continue
