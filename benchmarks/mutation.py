@@ -919,7 +919,7 @@ def main() -> int:
     p.add_argument("--no-confirm", action="store_true",
                    help="do not run a survivor of its endpoints' tests against the whole suite")
     p.add_argument("--json", action="store_true", help="the figures as JSON on stdout")
-    p.add_argument("--check", action="store_true", help=f"exit 1 if the score is below {TARGET:.0%}")
+    p.add_argument("--check", action="store_true", help=f"exit 1 if the score is below {TARGET:.0%}%")
     p.add_argument("-v", "--verbose", action="store_true", help="also list killed mutants and every skip")
     p.add_argument("--serve-forks", metavar="PRELOAD", help=argparse.SUPPRESS)
     args = p.parse_args()
