@@ -25,6 +25,6 @@ def test_generated_suite_on_flask_notes_fails_only_on_its_three_bugs(tmp_path, d
     # mail goes to the suite's in-process SMTP server (`fake_smtp`), not to a container
     report = run_generated(EXAMPLE, NEEDS, tmp_path, docker_engine, capsys, kinds=("postgres",), faked=("smtp",))
     assert report.total >= 40
-    assert report.passed / report.total >= 0.85  # the rest are the deliberate bugs, see below
+    assert report.passed / report.total >= 0.9, report.failed  # the rest are the deliberate bugs, see below
     assert [(c.outcome.nodeid, c.category) for c in report.failed if c.category != "app-bug"] == []
     assert {(f.code, f.file, f.line) for f in report.findings} == BUGS, report.findings
