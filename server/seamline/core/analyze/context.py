@@ -45,9 +45,10 @@ class AppContext:
     def __post_init__(self) -> None:
         if self.digests:
             self.resolver.digests.update(self.digests)
-        bindings = self.lasting.setdefault("bindings", {})
-        assert isinstance(bindings, dict)
-        self.resolver.bindings = bindings  # binding digests of unchanged modules, kept between scans
+        # digests the resolver can keep from scan to scan (see Resolver.prime_digests)
+        bindings, absent = self.lasting.setdefault("bindings", {}), self.lasting.setdefault("absent-names", {})
+        assert isinstance(bindings, dict) and isinstance(absent, dict)
+        self.resolver.bindings, self.resolver.absent = bindings, absent
 
     def jedi(self) -> JediInfer:
         """The app's jedi helper, created on first use (most scans never need it)."""

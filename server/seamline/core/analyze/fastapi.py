@@ -36,7 +36,15 @@ from .expr import (
 )
 from .facts import FunctionFacts, ModuleFacts
 from .fastapi_common import Scope, ctor_name, is_ellipsis, last_name, qual, resolve, status_code
-from .fastapi_deps import DependencyWalker, DepRef, SigParam, dep_refs, list_refs, signature, token_functions
+from .fastapi_deps import (
+    DependencyWalker,
+    DepRef,
+    SigParam,
+    dep_refs,
+    list_refs,
+    module_token_functions,
+    signature,
+)
 from .pydantic_schemas import SchemaCollector, constraints_of
 from .resolve import Symbol, binding_name
 
@@ -114,6 +122,7 @@ class _Decls:
 
     edges: tuple[tuple[str, _Edge], ...] = ()  # (owner, edge)
     routes: tuple[_Route, ...] = ()
+    token_fns: tuple[TokenSource, ...] = ()  # its functions that issue JWTs (call `jwt.encode`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,9 +131,10 @@ class _Walked:
 
     endpoints: tuple[Endpoint, ...] = ()
     tokens: tuple[TokenSource, ...] = ()
-    # models the endpoints name (request/response), first occurrence only: the schemas are
-    # collected after the walk in this order, so a reused subtree brings them in the same place
-    schema_roots: tuple[tuple[Symbol, str], ...] = ()
+    # models the endpoints name (request/response) by (name, kind), first occurrence only: the
+    # schemas are collected after the walk in this order, so a reused subtree brings them in the
+    # same place
+    schema_roots: tuple[tuple[tuple[str, str], Symbol], ...] = ()
 
 
 def analyze(ctx: AppContext) -> LinkResult:
@@ -147,13 +157,18 @@ class _Linker:
         modules = sorted(self.ctx.resolver.iter_modules(), key=lambda m: m.path)
         for m in modules:
             self.g.objs.update(self._objects_in(m.module))
+        by_module: dict[str, _Decls] = {}
         for m in modules:
-            decls = self.ctx.memoized(("fastapi.decls", m.module), lambda m=m: self._decls(m), reads=(m.module,))
+            if not (m.calls or m.functions):  # no call, no decorator: nothing is declared here
+                by_module[m.module] = _Decls()
+                continue
+            decls = by_module[m.module] = self.ctx.memoized(("fastapi.decls", m.module), lambda m=m: self._decls(m),
+                                                            reads=(m.module,))
             for owner, edge in decls.edges:
                 self.g.edges.setdefault(owner, []).append(edge)
             for route in decls.routes:
                 self.g.routes.setdefault(route.owner, []).append(route)
-        self.token_fns = token_functions(self.ctx)
+        self.token_fns = [t for m in self.ctx.resolver.iter_modules() for t in by_module[m.module].token_fns]
         self.makers = tuple(sorted({t.name for t in self.token_fns}))
         self.result.token_sources.extend(self.token_fns)
         self._walk_roots()
@@ -172,7 +187,7 @@ class _Linker:
         """The apps and routers constructed in `module`, by key; what a lookup of one of them
         depends on is what finding them read."""
         m = self.ctx.resolver.module(module)
-        if m is None:
+        if m is None or not (m.assigns or m.functions):  # nothing could construct one (schemas, models)
             return {}
         return self.ctx.memoized(("fastapi.objects", m.module), lambda: self._find_objects(m), reads=(m.module,))
 
@@ -257,7 +272,7 @@ class _Linker:
                             routes.append(route)
         except _SURPRISES as e:
             self._skipped(m, e)
-        return _Decls(edges=tuple(edges), routes=tuple(routes))
+        return _Decls(edges=tuple(edges), routes=tuple(routes), token_fns=module_token_functions(self.ctx, m))
 
     def _call(self, m: ModuleFacts, scope: Scope, call: Expr, edges: list[tuple[str, _Edge]],
               routes: list[_Route]) -> None:
@@ -353,7 +368,7 @@ class _Linker:
             # declarations were read again
             r.derive(_DECL + key, (*by_owner.get(key, ()), *self.g.edges.get(key, ())))
         roots = [o for k, o in self.g.objs.items() if k not in incoming]
-        schema_roots: list[tuple[Symbol, str]] = []
+        schema_roots: dict[tuple[str, str], Symbol] = {}
         for obj in roots:
             if obj.kind == "APIRouter" and by_owner.get(obj.key):
                 self.ctx.finding("unmounted-router", f"Router {obj.key} is never included into an app; its "
@@ -362,24 +377,22 @@ class _Linker:
             walked = self._visit(obj, _Mount(), ())
             self.result.endpoints.extend(walked.endpoints)
             self.result.token_sources.extend(walked.tokens)
-            schema_roots.extend(walked.schema_roots)
+            schema_roots.update(walked.schema_roots)
         self._collect_schemas(schema_roots)
         apps = [o for o in roots if o.kind == "FastAPI"]
         if apps:
             best = max(apps, key=lambda o: (len(self.g.edges.get(o.key, ())), len(by_owner.get(o.key, ()))))
             self.result.entry = self._entry_name(best)
 
-    def _collect_schemas(self, roots: list[tuple[Symbol, str]]) -> None:
+    def _collect_schemas(self, roots: dict[tuple[str, str], Symbol]) -> None:
         """The schemas of every model the endpoints name, in walk order; one memo check when no
         model changed (each model's closure is memoized too, for when one did)."""
-        unique = {(sym.fqn, kind): sym for sym, kind in roots}
-
         def collect() -> dict[str, Schema]:
-            for (_fqn, kind), sym in unique.items():
+            for (_fqn, kind), sym in roots.items():
                 self.schemas.add(sym, kind)
             return dict(self.schemas.schemas)
 
-        self.schemas.schemas.update(self.ctx.memoized(("fastapi.schemas", tuple(unique)), collect))
+        self.schemas.schemas.update(self.ctx.memoized(("fastapi.schemas", tuple(roots)), collect))
 
     def _entry_name(self, obj: _Obj) -> str:
         """Prefer a module-level name bound to the app (`app = create_app()`) over the factory."""
@@ -414,7 +427,7 @@ class _Linker:
                      tags=mount.tags + tuple(strings(kw.get("tags"))))
         endpoints: list[Endpoint] = []
         tokens: list[TokenSource] = []
-        roots: dict[tuple[str, str], tuple[Symbol, str]] = {}
+        roots: dict[tuple[str, str], Symbol] = {}
         for route in self.g.routes.get(obj.key, ()):
             for method in route.methods:
                 try:
@@ -429,7 +442,7 @@ class _Linker:
                 if token is not None:
                     tokens.append(token)
                 for sym, kind in schema_roots:
-                    roots.setdefault((sym.fqn, kind), (sym, kind))
+                    roots.setdefault((sym.fqn, kind), sym)
         for edge in self.g.edges.get(obj.key, ()):
             child = self.g.objs[edge.child]
             if edge.kind == "mount":  # a mounted app is a separate ASGI app: only the path carries over
@@ -439,9 +452,8 @@ class _Linker:
             walked = self._visit(child, nxt, stack + (obj.key,))
             endpoints.extend(walked.endpoints)
             tokens.extend(walked.tokens)
-            for sym, kind in walked.schema_roots:
-                roots.setdefault((sym.fqn, kind), (sym, kind))
-        return _Walked(endpoints=tuple(endpoints), tokens=tuple(tokens), schema_roots=tuple(roots.values()))
+            roots.update((k, sym) for k, sym in walked.schema_roots if k not in roots)
+        return _Walked(endpoints=tuple(endpoints), tokens=tuple(tokens), schema_roots=tuple(roots.items()))
 
     def _module(self, obj: _Obj) -> ModuleFacts:
         module = self.ctx.resolver.module(obj.scope.module)

@@ -262,16 +262,8 @@ def _calls_jwt(ctx: AppContext, scope: Scope, fn: FunctionFacts, verb: str, dept
     return False
 
 
-def token_functions(ctx: AppContext) -> list[TokenSource]:
-    """Functions that issue JWTs (call `jwt.encode` themselves)."""
-    out = []
-    for module in ctx.resolver.iter_modules():
-        out.extend(ctx.memoized(("fastapi.token-functions", module.module),
-                                lambda module=module: _module_token_functions(ctx, module), reads=(module.module,)))
-    return out
-
-
-def _module_token_functions(ctx: AppContext, module: ModuleFacts) -> tuple[TokenSource, ...]:
+def module_token_functions(ctx: AppContext, module: ModuleFacts) -> tuple[TokenSource, ...]:
+    """The functions of `module` that issue JWTs (call `jwt.encode` themselves)."""
     return tuple(TokenSource(kind="function", name=f"{module.module}.{fn.qualname}", scheme="jwt", file=module.path,
                              line=fn.line, app=ctx.app)
                  for fn in module.functions

@@ -76,6 +76,9 @@ class Index:
     other_files_digest: dict = field(default_factory=dict)
     # the last discovery per workspace root, reused when the caller names the changed files
     last_discovery: dict = field(default_factory=dict)
+    # workspace root -> app -> digest of what its analysis read, for the apps an editor rescan
+    # leaves alone
+    app_digests: dict = field(default_factory=dict)
     linked: int = 0  # apps linked (not served from the link cache) in the last scan
     # app root -> (digest of everything the app's analysis read, pickled AppAnalysis)
     _links: dict[str, tuple[str, bytes]] = field(default_factory=dict)

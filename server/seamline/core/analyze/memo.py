@@ -25,12 +25,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from itertools import compress
-from operator import ne
+from operator import itemgetter
 from typing import TypeVar
 
 from ..model import Finding
-from .resolve import BINDING, MISSING, Resolver
+from .resolve import BINDING, Resolver
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +48,10 @@ class _Entry:
     reports: tuple[tuple[Finding, bool], ...]  # findings reported while computing, and whether "once"
     # memoized computations it ran: their deps are among its own, so they are valid when it is
     children: tuple[Hashable, ...] = ()
+    # reads all the names' digests out of the resolver's cache at C speed (KeyError when one
+    # is not worked out yet), and what it gives when nothing changed
+    getter: Callable[[dict], object] | None = None
+    expected: object = None
 
 
 _SWEEP_SLACK = 1000  # entries a store may gain over its last sweep before it is swept again
@@ -90,15 +93,29 @@ class _Store:
 
 def _unchanged(r: Resolver, entry: _Entry) -> bool:
     """Whether everything `entry` read still has the digest it had. The digests worked out so far
-    answer at C speed (an entry of a whole subtree of routes reads thousands of names); only
-    names not worked out yet are looked at one by one."""
-    now = r.digests_now(entry.names)
-    if now == entry.digests:
+    answer at C speed (an entry of a whole subtree of routes reads thousands of names); when one
+    is not worked out yet, they are asked for one by one."""
+    if entry.getter is None:
         return True
-    differ = list(compress(range(len(now)), map(ne, now, entry.digests)))
-    if any(now[i] is not MISSING for i in differ):
-        return False  # a real change: no need to work out the rest
-    return all(r.digest_of(entry.names[i]) == entry.digests[i] for i in differ)
+    cache = r.digest_cache
+    try:
+        return entry.getter(cache) == entry.expected
+    except KeyError:
+        for name in entry.names:
+            if name not in cache:
+                r.digest_of(name)  # caches it
+        return entry.getter(cache) == entry.expected
+
+
+def _getter(names: tuple[str, ...], digests: tuple[object, ...]) -> tuple[Callable[[dict], object] | None, object]:
+    if not names:
+        return None, None
+    return itemgetter(*names), (digests if len(names) > 1 else digests[0])
+
+
+def _digests(r: Resolver, names: tuple[str, ...]) -> tuple[object, ...]:
+    cache = r.digest_cache
+    return tuple(cache[name] if name in cache else r.digest_of(name) for name in names)
 
 
 def _pruned(deps: frozenset[str]) -> tuple[str, ...]:
@@ -173,10 +190,9 @@ class Memo:
         if keep is not None and not keep(value):
             return value
         names = _pruned(deps)
-        digests = r.digests_now(names)
-        if MISSING in digests:
-            digests = tuple(r.digest_of(n) if d is MISSING else d for n, d in zip(names, digests))
-        store.entries[key] = _Entry(value, names, digests, tuple(reports), tuple(dict.fromkeys(children)))
+        digests = tuple(r.digest_of(name) for name in names) if len(names) < 8 else _digests(r, names)
+        store.entries[key] = _Entry(value, names, digests, tuple(reports), tuple(dict.fromkeys(children)),
+                                    *_getter(names, digests))
         store.checked.add(key)
         return value
 

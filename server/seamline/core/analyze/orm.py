@@ -194,8 +194,9 @@ class _ModelCollector:
     def collect(self) -> _OrmIndex:
         found: list[_Found] = []
         for m in self.r.iter_modules():
-            found.extend(self.ctx.memoized(("orm.module-models", m.module), lambda m=m: self.module_models(m),
-                                           reads=(m.module,)))
+            if m.classes:  # a module without classes declares no model
+                found.extend(self.ctx.memoized(("orm.module-models", m.module), lambda m=m: self.module_models(m),
+                                               reads=(m.module,)))
         # tables and labels first: foreign keys name them ("users.id", "blog.Post")
         for f in found:
             if f.table:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import repeat
 from typing import Any
 
 from .expr import Expr, MaybeExpr, dotted
@@ -27,7 +26,6 @@ _MAX_HOPS = 25
 ALL_MODULES = "*"
 # "module::name" names what `module` binds `name` to (see `binding`)
 BINDING = "::"
-MISSING = object()  # a digest not worked out yet (see `Resolver.digests_now`)
 # "top.*" names the app's modules under a top-level name (none, for `fastapi` or `typing`)
 UNDER = ".*"
 
@@ -72,6 +70,9 @@ class Resolver:
         # module -> (its facts, {"module::name": digest}): binding digests, which the owner of the
         # resolver may keep from scan to scan (they hold while the module's facts are the same)
         self.bindings: dict[str, tuple[ModuleFacts, dict[str, str]]] = {}
+        # names found to be no module (digest None) while the app had the modules in "modules",
+        # likewise kept from scan to scan by the owner
+        self.absent: dict[str, object] = {}
         self._tops: dict[str, tuple[str, ...]] | None = None
 
     # --- dependency tracking --------------------------------------------------------------------
@@ -100,10 +101,15 @@ class Resolver:
 
     def prime_digests(self) -> None:
         """Work out every module's digest now, and take the binding digests kept from earlier
-        scans of unchanged modules, so `digests_now` can answer from the cache."""
+        scans of unchanged modules, so that most names are in `digest_cache` from the start."""
         for name in self.modules:
             if name not in self._digest_cache:
                 self.digest_of(name)
+        modules = frozenset(self.modules)
+        if self.absent.get("modules") == modules:
+            self._digest_cache.update(dict.fromkeys(self.absent["names"]))  # type: ignore[arg-type]
+        else:
+            self.absent.update(modules=modules, names=set())
         for module in list(self.bindings):
             facts, known = self.bindings[module]
             if self.modules.get(module) is facts:
@@ -111,10 +117,10 @@ class Resolver:
             else:
                 del self.bindings[module]
 
-    def digests_now(self, names: tuple[str, ...]) -> tuple:
-        """`digest_of` for each name, from the cache alone (at C speed): a name not worked out
-        yet reads as MISSING."""
-        return tuple(map(self._digest_cache.get, names, repeat(MISSING)))
+    @property
+    def digest_cache(self) -> dict[str, object]:
+        """The digests worked out so far in this scan, by name (read, never written, by memo.py)."""
+        return self._digest_cache
 
     def digest_of(self, name: str) -> object:
         """What `name` stands for now: its module's identity and content, a derived value's
@@ -122,7 +128,8 @@ class Resolver:
         if name in self._digest_cache:
             return self._digest_cache[name]
         if name.startswith("@"):
-            return self.derived.get(name)  # not cached: set during the scan
+            found = self._digest_cache[name] = self.derived.get(name)  # `derive` may set it later
+            return found
         if name.endswith(UNDER):
             found = self._under().get(name[:-len(UNDER)], ())
             self._digest_cache[name] = found
@@ -132,6 +139,8 @@ class Resolver:
             m = self.modules.get(module)
             found = None if m is None else self._binding_digest(m, attr, name)
             self._digest_cache[name] = found
+            if found is None:
+                self._absent(name)
             return found
         if name == ALL_MODULES:
             h = hashlib.sha1()
@@ -142,11 +151,17 @@ class Resolver:
             m = self.modules.get(name)
             if m is None:
                 found = None
+                self._absent(name)
             else:
                 content = self.digests.get(m.module) or hashlib.sha1(repr(m.to_tuple()).encode()).hexdigest()
                 found = f"{m.module}\0{m.path}\0{content}"
         self._digest_cache[name] = found
         return found
+
+    def _absent(self, name: str) -> None:
+        names = self.absent.get("names")
+        if isinstance(names, set):
+            names.add(name)
 
     def _under(self) -> dict[str, tuple[str, ...]]:
         """Top-level name -> the app's modules under it."""

@@ -24,7 +24,7 @@ from .resolve import Resolver
 
 log = logging.getLogger(__name__)
 
-ENDPOINT_ORDER = attrgetter("app", "path", "method", "file", "line")
+ENDPOINT_ORDER = attrgetter("app", "path", "method", "file", "line")  # the order a scan reports endpoints in
 
 # (framework name, import prefixes that suggest it, linker)
 LINKERS = (
@@ -182,16 +182,25 @@ def scan(root: str | Path, *, index: Index | None = None, config: AppConfig | No
         other_digest = _other_files_digest(root_path, found.other_files)
         index.other_files_digest = {str(root_path): other_digest}
     index.linked = 0
+    # an editor rescan leaves the apps of the files it did not name as they were (their config
+    # files too, as above): their digests need no working out
+    touched = {f.app for f in found.files if f.rel in only} if only is not None else None
+    digests = index.app_digests.get(str(root_path), {})
     for app in found.app_roots:
         app_dir = root_path if app == "." else root_path / app
-        app_config = load_config(app_dir, root_config) if app != "." else root_config
         app_files = files_by_app.get(app, [])
-        digest = _app_digest(app, app_files, results, aliases.get(app, {}), app_config, found.app_roots,
-                             other_digest)
+        app_config = None
+        digest = digests.get(app) if touched is not None and app not in touched else None
+        if digest is None:
+            app_config = load_config(app_dir, root_config) if app != "." else root_config
+            digest = digests[app] = _app_digest(app, app_files, results, aliases.get(app, {}), app_config,
+                                                found.app_roots, other_digest)
         cached = index.cached_link(app, digest)
         if isinstance(cached, AppAnalysis):
             out = cached
         else:
+            if app_config is None:
+                app_config = load_config(app_dir, root_config) if app != "." else root_config
             ctx = AppContext(root=root_path, app=app,
                              resolver=Resolver(_facts_of(app_files, results), aliases.get(app)),
                              config=app_config, app_roots=tuple(found.app_roots), other_files=found.other_files,
@@ -212,6 +221,7 @@ def scan(root: str | Path, *, index: Index | None = None, config: AppConfig | No
         if out.app is not None:
             apps.append(out.app)
     index.save_links(list(found.app_roots), persist=changed is None)
+    index.app_digests = {str(root_path): {a: d for a, d in digests.items() if a in found.app_roots}}
 
     # apps are analysed in folder order, so their sorted runs are usually in order already
     if any(ENDPOINT_ORDER(a[-1]) > ENDPOINT_ORDER(b[0]) for a, b in zip(runs, runs[1:])):
