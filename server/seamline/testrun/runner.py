@@ -46,7 +46,9 @@ def run_pytest(tests: Path, *, cwd: Path, env: Mapping[str, str] | None = None, 
     (`-n`); the generated conftest gives each worker a database of its own."""
     with tempfile.TemporaryDirectory(prefix="seamline-run-") as tmp:
         report = Path(tmp) / "junit.xml"
-        cmd = [python, "-m", "pytest", str(tests), "-p", "no:cacheprovider", "-q", "--color=no",
+        # --rootdir: node ids relative to `cwd` (the app), also when an ini file further up (a monorepo's,
+        # or the demo's copy inside this repo) would otherwise root them there; the marks find files by them.
+        cmd = [python, "-m", "pytest", str(tests), "-p", "no:cacheprovider", "-q", "--color=no", f"--rootdir={cwd}",
                "-o", "junit_family=xunit2", f"--junitxml={report}", *(("-n", workers) if workers else ()), *extra]
         # Not the caller's own pytest-xdist worker identity: the suite decides its databases itself.
         inherited = {k: v for k, v in os.environ.items()
