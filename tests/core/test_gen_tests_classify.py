@@ -155,7 +155,7 @@ def test_list_endpoints_send_minus_one_only_where_the_declared_bounds_allow_it(p
 
 
 def test_minus_one_is_sent_only_inside_declared_bounds():
-    from seamline.core.generate.tests.plan import _negative_edges
+    from seamline.core.generate.tests.values import _negative_edges
     from seamline.core.model import Param
 
     def q(name, *constraints):

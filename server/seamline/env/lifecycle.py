@@ -44,14 +44,6 @@ class EnvHandle:
     env_file: WriteResult | None = None
 
 
-def service_kinds(files: Sequence[Path]) -> dict[str, str]:
-    """compose service -> the kind of backing service Seamline made it for (its `dev.seamline.kind` label)."""
-    spec = read_spec(files)
-    services = (spec.document.get("services") or {}) if spec else {}
-    return {name: str((body.get("labels") or {}).get("dev.seamline.kind", "")) for name, body in services.items()
-            if isinstance(body, dict)}
-
-
 def read_spec(files: Sequence[Path]) -> ComposeSpec | None:
     """The Seamline wiring from the first compose file that has some."""
     for f in files:

@@ -232,10 +232,9 @@ def _with_env(root: Path, project: Project, args: argparse.Namespace, body, *, f
     """`body(env)` with the test environment up. Services of a kind the generated tests answer in
     process (`faked`: a mail relay) are not started: the tests never reach them."""
     from ..cli import _key_value
-    from ..core.generate.workspace_compose import COMPOSE_FILES, plan_compose
+    from ..core.generate.workspace_compose import COMPOSE_FILES, plan_compose, service_kinds
     from ..core.generate.writer import write_generated
     from ..env import ComposeCli, DockerUnavailable, EnvError, running_env
-    from ..env.lifecycle import service_kinds
     from ..env.workspace import workspace_env_spec
 
     images = dict(_key_value(x, "--image") for x in args.image)
@@ -250,7 +249,7 @@ def _with_env(root: Path, project: Project, args: argparse.Namespace, body, *, f
         print(f"seamline: {e}", file=sys.stderr)
         return None
     spec = dataclasses.replace(spec, keep=args.keep_env)
-    kinds = service_kinds(spec.files)
+    kinds = service_kinds(spec.files[0].read_text(encoding="utf-8", errors="replace")) if spec.files else {}
     skipped = sorted(name for name, kind in kinds.items() if kind in faked)
     if skipped:
         spec = dataclasses.replace(spec, services=tuple(name for name in kinds if name not in skipped))

@@ -20,13 +20,10 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import importlib.util
 import logging
 import os
 import re
 import shutil
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -34,6 +31,7 @@ from ..core.generate.compose import setting_facet
 from ..core.generate.tests import Suite
 from ..core.model import Project, Service
 from .classify import Report
+from .runner import has_module
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +119,7 @@ def plan_suite(root: Path, project: Project, suite: Suite, *, workdir: Path, pyt
                     return SuiteFallback(app=suite.app, refused=f"its database settings ({names}) are not one URL, "
                                                                 "so they cannot be pointed at SQLite")
                 url = _sqlite_url(database, group)
-                if url.startswith("sqlite+aiosqlite") and not _has_module(python, "aiosqlite"):
+                if url.startswith("sqlite+aiosqlite") and not has_module(python, "aiosqlite"):
                     return SuiteFallback(app=suite.app, refused=f"it talks to its database asynchronously and "
                                                                 f"aiosqlite is not installed for {python}")
                 env.update({name: url for name in urls})
@@ -129,7 +127,7 @@ def plan_suite(root: Path, project: Project, suite: Suite, *, workdir: Path, pyt
                                      note=f"{_TITLES[kind]}'s SQL dialect, constraints and types differ"))
         elif kind == "redis":
             env.update({name: UNREACHABLE_REDIS for s in group for name in s.settings if setting_facet(name) == "url"})
-            if _has_module(python, "fakeredis"):
+            if has_module(python, "fakeredis"):
                 stand_ins.append(StandIn(service=kind, by="fakeredis (in process)"))
             else:
                 stand_ins.append(StandIn(service=kind, note=f"fakeredis is not installed for {python}; "
@@ -218,13 +216,6 @@ def _blockers_in(tree: ast.AST) -> list[tuple[str, int]]:
 def _name(node: ast.AST) -> str:
     return node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
 
-
-def _has_module(python: str, module: str) -> bool:
-    """Whether `python` (the interpreter that runs the tests) can import `module`."""
-    if Path(python).resolve() == Path(sys.executable).resolve():
-        return importlib.util.find_spec(module) is not None
-    done = subprocess.run([python, "-c", f"import {module}"], capture_output=True, check=False, timeout=60)
-    return done.returncode == 0
 
 
 def _write_helpers(workdir: Path, suite: Suite, env: dict[str, str], *, database: Path | None, redis: bool,

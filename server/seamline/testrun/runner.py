@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import subprocess
+import sys
 import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
@@ -66,14 +68,21 @@ def run_pytest(tests: Path, *, cwd: Path, env: Mapping[str, str] | None = None, 
                          seconds=_seconds(report))
 
 
-def has_xdist(python: str) -> bool:
-    """Whether `python` can run pytest-xdist (`-n`)."""
+def has_module(python: str, module: str) -> bool:
+    """Whether `python` (the interpreter that runs the tests) can import `module`."""
+    if Path(python).resolve() == Path(sys.executable).resolve():  # this interpreter: no subprocess
+        return importlib.util.find_spec(module) is not None
     try:
-        return subprocess.run([python, "-c", "import xdist"], capture_output=True, timeout=60,
+        return subprocess.run([python, "-c", f"import {module}"], capture_output=True, timeout=60,
                               check=False).returncode == 0
     except (OSError, subprocess.TimeoutExpired) as e:
-        log.info("could not ask %s for pytest-xdist: %s", python, e)
+        log.info("could not ask %s whether it has %s: %s", python, module, e)
         return False
+
+
+def has_xdist(python: str) -> bool:
+    """Whether `python` can run pytest-xdist (`-n`)."""
+    return has_module(python, "xdist")
 
 
 def _seconds(report: Path) -> float:

@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ...analyze.expr import Expr, MaybeExpr, call_args, const, dotted, render
-from ...model import App, Endpoint, OrmModel, Param, Project, Schema
+from ...model import App, Endpoint, OrmModel, Project, Schema
 from .adapters import WebAdapter
 from .code_facts import (
     CodeFacts,
@@ -30,7 +30,7 @@ from .flows import plan_flows
 from .model import AuthPlan, Case, Check, ExpiredToken, Module, Request, Seed, Suite
 from .naming import handler_name, short, snake
 from .render import literal
-from .values import constraint, edge_query, invalid_payloads, invalid_query, kind_of, missing_value, payload
+from .values import edge_query, invalid_payloads, invalid_query, kind_of, missing_value, payload
 
 log = logging.getLogger(__name__)
 
@@ -493,7 +493,7 @@ class _Planner:
         # a framework that does not validate queries (Flask's `args.get(type=int)` falls back to the
         # default) has no status for a wrong one; edge values must still never be a server error
         queries = invalid_query(e.params) if self.web.validates_input else []
-        edges = edge_query(e.params) + _negative_edges(e.params)
+        edges = edge_query(e.params)
         if edges and (not ctx.needs_user or caller):
             cases.append(Case(
                 name=f"test_{ctx.name}_survives_edge_query_values", endpoint=e.key, kind="edge-query",
@@ -628,25 +628,6 @@ def _unique_sets(model: OrmModel) -> list[list[str]]:
                and ("primary_key", "true") not in f.constraints]
     sets = [v.split(",") for f in model.fields for k, v in f.constraints if k == "unique_together"]
     return singles + list({tuple(s): s for s in sets}.values())
-
-
-def _negative_edges(params: tuple[Param, ...]) -> list[tuple[str, dict[str, Any]]]:
-    """One query with -1 for every integer query parameter whose declared bounds (`ge=`, `gt=`, `le=`,
-    `lt=`) allow it. Edge values stay inside what the app declares, so an answer of 500 to one is the
-    app's bug (an undeclared edge case: `skip=-1` reaching the database as a negative OFFSET), never
-    the generator's; values outside the declared bounds are the invalid-query cases, which expect the
-    validation status. One request for all of them: they fail for one reason, the missing lower bound."""
-    names = []
-    for p in params:
-        if p.location != "query" or kind_of(p.type, p.name) != "int":
-            continue
-        low, above = constraint(p.constraints, "ge"), constraint(p.constraints, "gt")
-        high = constraint(p.constraints, "le", "lt")
-        if (low is None or low <= -1) and (above is None or above < -1) and (high is None or high > -1):
-            names.append(p.name)
-    if not names:
-        return []
-    return [("negative-" + "-".join(n.replace("_", "-") for n in names), dict.fromkeys(names, -1))]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -5,7 +5,7 @@ the same values, so generated files are stable and tests reproducible."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ...model import OrmModel, Param, Schema, SchemaField
@@ -214,30 +214,47 @@ def invalid_payloads(schema: Schema, valid: dict[str, Any]) -> list[tuple[str, d
     return out
 
 
+def _query_params(params: tuple[Param, ...]) -> Iterator[tuple[Param, str, str]]:
+    """(param, its slug for test ids, its kind) for each query parameter."""
+    for p in params:
+        if p.location == "query":
+            yield p, p.name.replace("_", "-"), kind_of(p.type, p.name)
+
+
 def edge_query(params: tuple[Param, ...]) -> list[tuple[str, dict[str, Any]]]:
     """(id, query) pairs with one boundary value each, the values handlers divide by or page with: 0
-    for numbers, the empty string for text. (-1 finds more, e.g. an unchecked `skip` that becomes a
-    negative OFFSET, but is left to the invalid-query cases of declared `ge=` bounds for now.)"""
+    for numbers, the empty string for text; then -1 for the integers whose bounds allow it."""
     out: list[tuple[str, dict[str, Any]]] = []
-    for p in params:
-        if p.location != "query":
-            continue
-        slug = p.name.replace("_", "-")
-        kind = kind_of(p.type, p.name)
+    for p, slug, kind in _query_params(params):
         if kind in ("int", "float"):
             out.append((f"{slug}-zero", {p.name: 0}))
         elif kind in ("str", "any"):
             out.append((f"empty-{slug}", {p.name: ""}))
-    return out
+    return out + _negative_edges(params)
+
+
+def _negative_edges(params: tuple[Param, ...]) -> list[tuple[str, dict[str, Any]]]:
+    """One query with -1 for every integer query parameter whose declared bounds (`ge=`, `gt=`, `le=`,
+    `lt=`) allow it. Edge values stay inside what the app declares, so an answer of 500 to one is the
+    app's bug (an undeclared edge case: `skip=-1` reaching the database as a negative OFFSET), never
+    the generator's; values outside the declared bounds are the invalid-query cases, which expect the
+    validation status. One request for all of them: they fail for one reason, the missing lower bound."""
+    names = []
+    for p, _, kind in _query_params(params):
+        if kind != "int":
+            continue
+        low, above = constraint(p.constraints, "ge"), constraint(p.constraints, "gt")
+        high = constraint(p.constraints, "le", "lt")
+        if (low is None or low <= -1) and (above is None or above < -1) and (high is None or high > -1):
+            names.append(p.name)
+    if not names:
+        return []
+    return [("negative-" + "-".join(n.replace("_", "-") for n in names), dict.fromkeys(names, -1))]
 
 
 def invalid_query(params: tuple[Param, ...]) -> list[tuple[str, dict[str, Any]]]:
     out: list[tuple[str, dict[str, Any]]] = []
-    for p in params:
-        if p.location != "query":
-            continue
-        slug = p.name.replace("_", "-")
-        kind = kind_of(p.type, p.name)
+    for p, slug, kind in _query_params(params):
         if kind in ("int", "float", "bool", "uuid", "datetime", "date"):
             out.append((f"{slug}-{_wrong_label(kind)}", {p.name: wrong_type_value(kind)}))
         for vid, value in violations(p.name, p.type, p.constraints, ()):
