@@ -55,7 +55,8 @@ def plan_tests(project: Project, *, root: Path, endpoints: Iterable[str] | None 
         suite = plan_suite(seen, app, root=Path(root), web=web, orm=orm, endpoints=selected, output=output,
                            flows=flows)
         reuse = reuse_plan(suite, app_dir)  # the project's own `client`/`auth_headers`, reused or not, and why
-        suites.append(replace(suite, notes=tuple(dict.fromkeys((*suite.notes, *reuse.notes)))))
+        suites.append(replace(suite, notes=tuple(dict.fromkeys((*suite.notes, *reuse.notes))),
+                              reused_fixtures=frozenset(reuse.reused)))
     return suites
 
 
@@ -79,7 +80,7 @@ def generate_tests(project: Project, *, root: Path, endpoints: Iterable[str] | N
         folder = PurePosixPath(suite.app) / suite.output if suite.app != "." else PurePosixPath(suite.output)
         files.append(GeneratedFile(path=str(folder / "conftest.py"),
                                    content=renderer.conftest(factories, counted, {m.name: m for m in factories},
-                                                             reuse=reuse_plan(suite, Path(root) / suite.app).reused),
+                                                             reuse=suite.reused_fixtures),
                                    endpoints=()))
         for module in suite.modules:
             content = mark(renderer.module(module), project, module.endpoints, app=suite.app)  # for stale checks

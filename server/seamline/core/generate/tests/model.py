@@ -181,4 +181,5 @@ class Suite:
     models: tuple[str, ...] = ()  # dotted OrmModel names the suite seeds or checks
     database_setting: str = "DATABASE_URL"
     notes: tuple[str, ...] = ()  # what could not be planned, and why
+    reused_fixtures: frozenset[str] = frozenset()  # the project's own fixtures the conftest uses instead of ours
     doubles: tuple[Double, ...] = ()  # outside services the suite answers in process
