@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from seamline.core.generate.fingerprint import read_marks
+from seamline.core.generate.fingerprint import read_fingerprints
 from seamline.core.generate.writer import stamp, unstamp
 from seamline.core.model import Endpoint
 from seamline.lsp.regenerate import regenerate_in_edited
@@ -48,7 +48,8 @@ def test_only_that_endpoints_generated_tests_change_in_place():
     assert "from app.models import Item" in merged
     # other endpoints' tests, the user's tweaks and the user's own tests stay as they are
     assert "# regenerated" not in merged and "# the user's tweak" in merged and "def test_my_create" in merged
-    assert {m.key: m.sig for m in read_marks(merged)} == {"GET /items/": "111111111111", "POST /items/": "bbbbbbbbbbbb"}
+    assert {m.key: m.sig for m in read_fingerprints(merged)} == {"GET /items/": "111111111111",
+                                                             "POST /items/": "bbbbbbbbbbbb"}
 
 
 def test_a_file_that_does_not_parse_is_left_alone():

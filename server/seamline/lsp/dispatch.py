@@ -50,6 +50,24 @@ class Dispatcher:
                 log.exception("%s handler %s failed", event, getattr(handler, "__qualname__", handler))
 
 
+# Shared LSP notifications -> the event each becomes, and what its subscribers receive from the params.
+FORWARDED: tuple[tuple[str, str, Callable[[Any], tuple[Any, ...]]], ...] = (
+    (types.TEXT_DOCUMENT_DID_OPEN, "opened", lambda p: (p.text_document.uri,)),
+    (types.TEXT_DOCUMENT_DID_CHANGE, "changed", lambda p: (p.text_document.uri,)),
+    (types.TEXT_DOCUMENT_DID_SAVE, "saved", lambda p: (p.text_document.uri,)),
+    (types.TEXT_DOCUMENT_DID_CLOSE, "closed", lambda p: (p.text_document.uri,)),
+    (types.WORKSPACE_DID_CHANGE_WATCHED_FILES, "files_changed", lambda p: (list(p.changes),)),
+)
+
+
+def _forward(event: str, args: Callable[[Any], tuple[Any, ...]]) -> Handler:
+    async def forward(ls: SeamlineServer, params: Any) -> None:  # `ls`: pygls passes the server first
+        await ls.dispatcher.emit(ls, event, *args(params))
+
+    forward.__qualname__ = f"forward {event}"
+    return forward
+
+
 def register(server: SeamlineServer) -> None:
     """One pygls handler per shared LSP notification, each forwarding to the dispatcher."""
 
@@ -59,22 +77,5 @@ def register(server: SeamlineServer) -> None:
             ls.log_handler.bind(asyncio.get_running_loop())
         await ls.dispatcher.emit(ls, "initialized")
 
-    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    async def did_open(ls: SeamlineServer, params: types.DidOpenTextDocumentParams) -> None:
-        await ls.dispatcher.emit(ls, "opened", params.text_document.uri)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    async def did_change(ls: SeamlineServer, params: types.DidChangeTextDocumentParams) -> None:
-        await ls.dispatcher.emit(ls, "changed", params.text_document.uri)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
-    async def did_save(ls: SeamlineServer, params: types.DidSaveTextDocumentParams) -> None:
-        await ls.dispatcher.emit(ls, "saved", params.text_document.uri)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    async def did_close(ls: SeamlineServer, params: types.DidCloseTextDocumentParams) -> None:
-        await ls.dispatcher.emit(ls, "closed", params.text_document.uri)
-
-    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
-    async def did_change_watched_files(ls: SeamlineServer, params: types.DidChangeWatchedFilesParams) -> None:
-        await ls.dispatcher.emit(ls, "files_changed", list(params.changes))
+    for method, event, args in FORWARDED:
+        server.feature(method)(_forward(event, args))

@@ -28,7 +28,7 @@ from . import logs
 from .dispatch import Dispatcher
 from .progress import progress
 from .settings import Settings
-from .state import Snapshot, build_snapshot
+from .state import Snapshot, SnapshotCache, build_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,7 @@ class SeamlineServer(LanguageServer):
         self.root: Path | None = None
         self.index: Index | None = None
         self.snapshot: Snapshot | None = None
+        self.snapshot_cache = SnapshotCache()  # per-file work one snapshot hands the next
         self.test_results: dict[str, list[dict[str, Any]]] = {}  # endpoint key -> results of the last run
         self.tests_ran_at: dict[str, datetime] = {}  # endpoint key -> when that run finished (UTC)
         self.log_handler: logs.ClientLogHandler | None = None
@@ -184,12 +185,13 @@ class SeamlineServer(LanguageServer):
     async def _scan(self, title: str | None, changed: set[str] | None = None) -> Snapshot | None:
         assert self.root is not None and self.index is not None
         files = sorted(changed) if changed is not None else None
+        build = functools.partial(build_snapshot, self.root, self.index, self.settings, files, self.snapshot_cache)
         try:
             if title is None:
-                return await asyncio.to_thread(build_snapshot, self.root, self.index, self.settings, files)
+                return await asyncio.to_thread(build)
             async with progress(self, title) as report:
                 report(f"scanning {self.root.name}")
-                snapshot = await asyncio.to_thread(build_snapshot, self.root, self.index, self.settings, files)
+                snapshot = await asyncio.to_thread(build)
                 report(f"{len(snapshot.project.endpoints)} endpoints, {len(snapshot.project.services)} services",
                        100)
                 return snapshot

@@ -195,7 +195,8 @@ def _judge_flow(o: Outcome, flow: Flow, suite: Suite, endpoints: dict[tuple[str,
     failing = _failing_line(o)
     status = _STATUS.search(f"{o.message}\n{o.details}")
     if status and "status_code" in failing and int(status.group(1)) >= 500:
-        return _bug(o, as_case, e, "server-error", f"{step.endpoint} answered {status.group(1)} in the flow {flow.name}")
+        return _bug(o, as_case, e, "server-error",
+                    f"{step.endpoint} answered {status.group(1)} in the flow {flow.name}")
     writer = next((s for s in reversed(flow.steps[:index]) if s.request.method in ("POST", "PUT", "PATCH", "DELETE")),
                   None)
     if step.request.method == "GET" and writer is not None and failing.startswith("assert body["):
@@ -219,6 +220,18 @@ def _param_id(o: Outcome) -> str:
     return m.group(1) if m else "a boundary value"
 
 
+# A request that should have been refused got a 2xx: the bug per kind of case, and what the app did.
+_ACCEPTED = {
+    "other-owner": ("missing-ownership-check",
+                    "lets a user act on another user's resource: {observed} instead of {expected}"),
+    "no-auth": ("missing-auth-check", "answers {observed} without valid credentials instead of {expected}"),
+    "bad-token": ("missing-auth-check", "answers {observed} without valid credentials instead of {expected}"),
+    "expired-token": ("accepts-expired-token", "answers {observed} to a token past its expiry instead of {expected}"),
+    "forbidden-role": ("missing-permission-check",
+                       "answers {observed} to a user without the required role instead of {expected}"),
+}
+
+
 def _status_mismatch(o: Outcome, case: Case, endpoint: Endpoint | None, observed: int,
                      expected: int, suite: Suite) -> Classified:
     key = case.endpoint
@@ -229,20 +242,16 @@ def _status_mismatch(o: Outcome, case: Case, endpoint: Endpoint | None, observed
     if observed >= 500:
         return _bug(o, case, endpoint, "server-error",
                     f"{key} answered {observed} to a request that should get {expected} ({case.name})")
-    if ok and case.kind == "other-owner":
-        return _bug(o, case, endpoint, "missing-ownership-check",
-                    f"{key} lets a user act on another user's resource: {observed} instead of {expected} "
-                    f"({case.name})")
-    if ok and case.kind in ("no-auth", "bad-token"):
-        return _bug(o, case, endpoint, "missing-auth-check",
-                    f"{key} answers {observed} without valid credentials instead of {expected} ({case.name})")
-    if ok and case.kind == "expired-token":
-        return _bug(o, case, endpoint, "accepts-expired-token",
-                    f"{key} answers {observed} to a token past its expiry instead of {expected} ({case.name})")
-    if ok and case.kind == "forbidden-role":
-        return _bug(o, case, endpoint, "missing-permission-check",
-                    f"{key} answers {observed} to a user without the required role instead of {expected} "
-                    f"({case.name})")
+    if ok and case.kind in _ACCEPTED:
+        code, what = _ACCEPTED[case.kind]
+        return _bug(o, case, endpoint, code,
+                    f"{key} {what.format(observed=observed, expected=expected)} ({case.name})")
+    # a login refused with the form again (200) that redirects, or a refused JSON login that answers 2xx:
+    # the app took its success path with wrong credentials
+    if case.kind in ("login-wrong-password", "login-unknown-user") and \
+            (ok or (expected < 300 and 300 <= observed < 400)):
+        return _bug(o, case, endpoint, "accepts-wrong-credentials",
+                    f"{key} logs in with wrong credentials: {observed} instead of {expected} ({case.name})")
     web = web_adapter(suite.framework)
     if ok and case.kind in ("invalid-body", "invalid-query") and web is not None and not web.validates_input:
         return _bug(o, case, endpoint, "missing-validation",

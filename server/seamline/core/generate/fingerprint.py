@@ -30,10 +30,8 @@ _MARK = re.compile(r"^# seamline: endpoint (?P<method>[A-Z]+) (?P<path>/\S*) (?P
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TestMark:
-    """One `# seamline: endpoint ...` line of a generated test file."""
-
-    __test__ = False  # not a pytest class, whatever its name
+class RecordedFingerprint:
+    """One `# seamline: endpoint ...` line of a generated test file: the fingerprint it was made for."""
 
     method: str
     path: str
@@ -84,12 +82,17 @@ def marker(endpoint: Endpoint, sig: str) -> str:
     return f"{PREFIX}{endpoint.key} {endpoint.handler} sig={sig}"
 
 
-def mark(content: str, project: Project, keys: Iterable[str], *, app: str = ".") -> str:
-    """`content` (a generated module, header first) with a marker line per endpoint of `keys`
-    added at the end of its leading comment block."""
+def endpoint_markers(project: Project, *, app: str = ".") -> dict[str, str]:
+    """Endpoint key -> its marker line, for the endpoints of `app`. Built once per generation and
+    shared by every module's `stamp_fingerprints` (the schema map is built here, once)."""
     schemas = {s.name: s for s in project.schemas}
-    by_key = {e.key: e for e in project.endpoints if e.app == app}
-    lines = [marker(by_key[k], fingerprint(by_key[k], schemas)) + "\n" for k in dict.fromkeys(keys) if k in by_key]
+    return {e.key: marker(e, fingerprint(e, schemas)) for e in project.endpoints if e.app == app}
+
+
+def stamp_fingerprints(content: str, markers: Mapping[str, str], keys: Iterable[str]) -> str:
+    """`content` (a generated module, header first) with the marker line (from `markers`) of each
+    endpoint of `keys` added at the end of its leading comment block."""
+    lines = [markers[k] + "\n" for k in dict.fromkeys(keys) if k in markers]
     if not lines:
         return content
     head = content.splitlines(keepends=True)
@@ -99,10 +102,12 @@ def mark(content: str, project: Project, keys: Iterable[str], *, app: str = ".")
     return "".join(head[:at] + lines + head[at:])
 
 
-def read_marks(text: str) -> list[TestMark]:
-    """The markers of a test file, in order."""
+def read_fingerprints(text: str) -> list[RecordedFingerprint]:
+    """The fingerprints a test file records (its `# seamline: endpoint` lines), in order."""
     out = []
+    line, seen = 1, 0
     for m in _MARK.finditer(text):
-        out.append(TestMark(method=m["method"], path=m["path"], handler=m["handler"], sig=m["sig"],
-                            line=text.count("\n", 0, m.start()) + 1))
+        line, seen = line + text.count("\n", seen, m.start()), m.start()  # counted on from the last marker
+        out.append(RecordedFingerprint(method=m["method"], path=m["path"], handler=m["handler"], sig=m["sig"],
+                                       line=line))
     return out

@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 from ...model import App, OrmModel, Project
-from ..fingerprint import mark
+from ..fingerprint import endpoint_markers, stamp_fingerprints
 from .adapters import orm_adapter, web_adapter
 from .code_facts import CodeFacts
 from .model import Case, GeneratedFile, Suite
@@ -82,8 +82,9 @@ def generate_tests(project: Project, *, root: Path, endpoints: Iterable[str] | N
                                    content=renderer.conftest(factories, counted, {m.name: m for m in factories},
                                                              reuse=suite.reused_fixtures),
                                    endpoints=()))
+        suite_markers = endpoint_markers(project, app=suite.app)  # for stale checks
         for module in suite.modules:
-            content = mark(renderer.module(module), project, module.endpoints, app=suite.app)  # for stale checks
+            content = stamp_fingerprints(renderer.module(module), suite_markers, module.endpoints)
             files.append(GeneratedFile(path=str(folder / module.file), content=content, endpoints=module.endpoints))
     return files
 
