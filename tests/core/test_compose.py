@@ -59,6 +59,15 @@ def test_mysql_probe_follows_the_image_family():
     assert maria["image"] == "mariadb:10.11"
 
 
+def test_mysql_apps_connect_as_root_so_their_suites_may_create_databases():
+    # a database per pytest-xdist worker, Django's test_<name>: MYSQL_USER may only use MYSQL_DATABASE
+    spec = _gen(Service(kind="mysql", settings=("DATABASE_URL", "DB_USER", "DB_PASSWORD")))
+    password = spec.document["services"]["mysql"]["environment"]["MYSQL_ROOT_PASSWORD"]
+    templates = {b.name: b.template for b in spec.bindings}
+    assert templates["DATABASE_URL"] == f"mysql://root:{password}@{{host}}:{{port}}/test"
+    assert (templates["DB_USER"], templates["DB_PASSWORD"]) == ("root", password)
+
+
 def test_kafka_is_kraft_with_an_advertised_fixed_port():
     spec = _gen(Service(kind="kafka", settings=("KAFKA_BOOTSTRAP_SERVERS",)))
     kafka = spec.document["services"]["kafka"]

@@ -212,8 +212,10 @@ def _mysql_like(ctx: _Ctx, kind: str) -> _Planned:
     )
     driver = _sql_driver(ctx.services, ((r"aiomysql", "+aiomysql"), (r"asyncmy", "+asyncmy"), (r"pymysql", "+pymysql"),
                                         (r"mysqlclient|mysqldb", "+mysqldb")))
-    url = f"mysql{driver}://{USER}:{pw}@{{host}}:{{port}}/{DATABASE}"
-    return _Planned(name=kind, kind=kind, body=body, facets=_credentials_facets(3306, url, pw))
+    # the app and its tests connect as root, not USER: the generated suites create databases of their own (one
+    # per pytest-xdist worker, Django's test_<name>), and MYSQL_USER may only use MYSQL_DATABASE
+    url = f"mysql{driver}://root:{pw}@{{host}}:{{port}}/{DATABASE}"
+    return _Planned(name=kind, kind=kind, body=body, facets=_credentials_facets(3306, url, pw, user="root"))
 
 
 def _redis(ctx: _Ctx) -> _Planned:

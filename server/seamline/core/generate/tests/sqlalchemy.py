@@ -37,7 +37,8 @@ the worker's session ends. Without xdist the configured database is used as it i
 
     def database_sections(self, suite: Suite, models: tuple[OrmModel, ...]) -> tuple[Section, ...]:
         prepare = Section(
-            third_party=("from sqlalchemy import create_engine, text", "from sqlalchemy.engine import make_url"),
+            stdlib=("import contextlib",),
+            third_party=("from sqlalchemy import create_engine, exc, text", "from sqlalchemy.engine import make_url"),
             setup="WORKER_DATABASE = _prepare_database()", code=_PREPARE)
         first = short(models[0].name) if models else None
         if first is None:
@@ -114,12 +115,13 @@ def count_{plural(model.name)}(db):
 _PREPARE = '''
 def _prepare_database():
     """Under pytest-xdist, point the app at a database of this worker's own, made fresh (one left by an
-    interrupted run is dropped first): on PostgreSQL `<name>_gw0` on the same server, on SQLite the file
+    interrupted run is dropped first): on PostgreSQL and MySQL/MariaDB `<name>_gw0` on the same server
+    (on MySQL with the configured one's character set and collation), on SQLite the file
     `<name>_gw0.<ext>` next to the configured one. The `metadata` fixture creates its tables. Returns
     (configured URL, worker URL) for `pytest_sessionfinish` to drop it; None without xdist."""
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     url = os.environ.get(DATABASE_SETTING, "")
-    if not worker or not url.startswith(("postgresql", "sqlite")):
+    if not worker or not url.startswith(("postgresql", "sqlite", "mysql", "mariadb")):
         return None
     configured = make_url(url)
     if configured.get_backend_name() == "sqlite":
@@ -130,39 +132,64 @@ def _prepare_database():
     else:
         own = configured.set(database=f"{configured.database or 'seamline'}_{worker}")
     _drop_database(configured, own)
-    if own.get_backend_name() == "postgresql":
-        _on_server(configured, text(f"CREATE DATABASE {_quoted(own.database)}"))
+    if own.get_backend_name() != "sqlite":
+        with _on_server(configured) as conn:
+            like = _like(conn, configured.database)
+            conn.execute(text(f"CREATE DATABASE {_quoted(conn, own.database)}{like}"))
     for name, value in list(os.environ.items()):  # every setting that names the database (DATABASE_URL, ...)
         if value == url:
             os.environ[name] = own.render_as_string(hide_password=False)
     return configured, own
 
 
+def _like(conn, configured):
+    """On MySQL/MariaDB, the configured database's character set and collation for the worker's own
+    (the server's default may differ from what the app's database was made with); "" elsewhere."""
+    if conn.dialect.name not in ("mysql", "mariadb") or not configured:
+        return ""
+    found = conn.execute(text("SELECT default_character_set_name, default_collation_name "
+                              "FROM information_schema.schemata WHERE schema_name = :name"),
+                         {"name": configured}).first()
+    return f" CHARACTER SET {found[0]} COLLATE {found[1]}" if found else ""
+
+
 def _drop_database(configured, own) -> None:
-    """Remove the worker's database `own`, ending the connections the app's engine still holds to it."""
+    """Remove the worker's database `own`, ending the connections the app's engine still holds to it
+    (PostgreSQL refuses to drop a database in use; MySQL would wait on their open transactions)."""
     if own.get_backend_name() == "sqlite":
         Path(own.database).unlink(missing_ok=True)
         return
-    _on_server(configured,
-               text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()").bindparams(name=own.database),
-               text(f"DROP DATABASE IF EXISTS {_quoted(own.database)}"))
+    with _on_server(configured) as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": own.database})
+        else:
+            ids = conn.scalars(text("SELECT id FROM information_schema.processlist "
+                                    "WHERE db = :name AND id <> CONNECTION_ID()"), {"name": own.database})
+            for connection_id in list(ids):
+                try:
+                    conn.execute(text(f"KILL CONNECTION {int(connection_id)}"))
+                except exc.OperationalError as e:
+                    if e.orig.args[0] != 1094:  # not "Unknown thread id": it did not just end by itself
+                        raise
+        conn.execute(text(f"DROP DATABASE IF EXISTS {_quoted(conn, own.database)}"))
 
 
-def _on_server(configured, *statements) -> None:
-    """Run `statements` outside a transaction (CREATE/DROP DATABASE cannot run inside one), connected
-    to the configured database: the one being created or dropped is not there, or must not be in use."""
+@contextlib.contextmanager
+def _on_server(configured):
+    """A connection outside any transaction (CREATE/DROP DATABASE cannot run inside one) to the
+    configured database: the one being created or dropped is not there, or must not be in use."""
     admin = create_engine(configured, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            for statement in statements:
-                conn.execute(statement)
+            yield conn
     finally:
         admin.dispose()
 
 
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+def _quoted(conn, name: str) -> str:
+    """`name` as an identifier, quoted the way the server's dialect does it ("x" or `x`)."""
+    return conn.dialect.identifier_preparer.quote_identifier(name)
 
 
 def pytest_sessionfinish(session):
@@ -180,6 +207,10 @@ def engine():
         pytest.fail(f"{DATABASE_SETTING} is not set: run `seamline env up` first (it writes .seamline/env)",
                     pytrace=False)
     engine = create_engine(url)
+    if engine.dialect.name in ("mysql", "mariadb"):
+        # a test's reads must see what the app committed since its session first read (a row the
+        # request deleted is gone); MySQL's default REPEATABLE READ keeps showing that first snapshot
+        engine.update_execution_options(isolation_level="READ COMMITTED")
     yield engine
     engine.dispose()
 
