@@ -77,7 +77,8 @@ PRELOAD = {  # imported once by the forking runner (never the app): what every t
     "fastapi": ("fastapi", "fastapi.testclient", "sqlalchemy.orm", "pydantic", "pydantic_settings", "httpx",
                 "jwt", "psycopg", "redis", "respx", "email_validator"),
     "flask": ("flask", "flask_sqlalchemy", "flask_login", "sqlalchemy.orm", "psycopg", "aiosmtpd.controller"),
-    "django": ("django", "django.db", "django.test", "pytest_django", "psycopg"),
+    "django": ("django", "django.db", "django.test", "pytest_django", "psycopg", "requests", "responses", "boto3",
+               "moto"),
 }
 # Plugins of Seamline's own dev environment that generated suites never use; their hooks cost seconds a run.
 UNUSED_PLUGINS = ("hypothesispytest", "pytest_lsp")

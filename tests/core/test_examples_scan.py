@@ -101,6 +101,9 @@ def test_drf_tasks_router_viewsets_action_and_token_endpoints(drf_tasks):
         *_crud("tasks", "tasks.views.TaskViewSet", TASK),
         # the deliberate bug: no save(), so only the read is an effect
         ("POST", "/api/tasks/{pk}/complete/", "tasks.views.TaskViewSet.complete", OWNED, f"read:{TASK}"),
+        # a second viewset on the `projects` prefix: actions calling a webhook (requests) and S3 (boto3)
+        ("POST", "/api/projects/{pk}/export/", "tasks.sharing.ProjectSharingViewSet.export", OWNED, f"read:{PROJECT}"),
+        ("POST", "/api/projects/{pk}/share/", "tasks.sharing.ProjectSharingViewSet.share", OWNED, f"read:{PROJECT}"),
     ])
 
 
@@ -129,7 +132,8 @@ def test_drf_tasks_entry_schemas_models_token_and_database(drf_tasks):
     writable = [(f.name, f.type, f.required) for f in schema.fields if not f.read_only]
     assert writable == [("project", "int", True), ("title", "str", True), ("status", "str", False),
                         ("due_date", "date", False)]
-    assert [s.kind for s in drf_tasks.services] == ["postgres"]
+    # S3 for the exports (boto3); the webhook's TEAM_WEBHOOK_URL is an outside API, not a service to run
+    assert [s.kind for s in drf_tasks.services] == ["postgres", "s3"]
     assert "DATABASE_URL" in drf_tasks.services[0].settings
 
 

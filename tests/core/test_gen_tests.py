@@ -106,7 +106,8 @@ def test_users_and_login_tests_use_roles_conflicts_and_the_apps_sign_up(files):
     ]
     login = files["tests/integration/test_login_api.py"]
     assert _tests(login) == ["test_login_access_token_returns_token_for_registered_user",
-                             "test_login_access_token_with_wrong_password_returns_400"]
+                             "test_login_access_token_with_wrong_password_returns_400",
+                             "test_login_access_token_with_unknown_user_returns_400"]
     assert 'client.post("/api/v1/users/", json=credentials)' in login
     assert 'data=form' in login
 

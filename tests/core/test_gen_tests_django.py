@@ -24,8 +24,9 @@ def files(example) -> dict[str, str]:
 
 
 def test_every_file_is_python_and_the_views_module_is_covered(files):
-    assert sorted(files) == ["tests/integration/conftest.py", "tests/integration/test_taskhub_api.py",
-                             "tests/integration/test_tasks_api.py", "tests/integration/test_tasks_tasks_api.py"]
+    assert sorted(files) == ["tests/integration/conftest.py", "tests/integration/test_sharing_api.py",
+                             "tests/integration/test_taskhub_api.py", "tests/integration/test_tasks_api.py",
+                             "tests/integration/test_tasks_tasks_api.py"]
     for text in files.values():
         ast.parse(text)
     views = _tests(files["tests/integration/test_tasks_tasks_api.py"])
@@ -81,7 +82,8 @@ def test_viewset_actions_get_404s_from_get_object_and_lists_read_results(files):
 def test_login_registers_through_the_app_then_posts_the_token_form(files):
     login = files["tests/integration/test_taskhub_api.py"]
     assert _tests(login) == ["test_obtain_auth_token_returns_token_for_registered_user",
-                             "test_obtain_auth_token_with_wrong_password_returns_400"]
+                             "test_obtain_auth_token_with_wrong_password_returns_400",
+                             "test_obtain_auth_token_with_unknown_user_returns_400"]
     assert 'registered = client.post("/api/auth/register/", credentials, format="json")' in login
     assert '"username": "sample_username"' in login  # no spaces: Django's username validator
 

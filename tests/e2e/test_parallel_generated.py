@@ -24,7 +24,8 @@ CASES = {
                        "redis"), ("postgres", "redis"), ()),
     "flask_notes": (("flask", "flask_sqlalchemy", "flask_login", "sqlalchemy", "psycopg", "aiosmtpd"), ("postgres",),
                     ("smtp",)),
-    "drf_tasks": (("django", "rest_framework", "pytest_django", "psycopg"), ("postgres",), ()),
+    "drf_tasks": (("django", "rest_framework", "pytest_django", "psycopg", "requests", "responses", "boto3", "moto"),
+                  ("postgres",), ("s3",)),
 }
 SEEDS = (1, 2)
 

@@ -63,3 +63,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }
+
+# Outside services. The team webhook hears about shared projects (POST /api/projects/{pk}/share/);
+# project exports go to an S3 bucket (POST /api/projects/{pk}/export/). AWS credentials come from
+# the usual AWS_* variables; AWS_S3_ENDPOINT_URL points at an S3-compatible store (MinIO) when set.
+TEAM_WEBHOOK_URL = os.environ.get("TEAM_WEBHOOK_URL", "https://hooks.example.com/taskhub")
+TEAM_WEBHOOK_TIMEOUT = float(os.environ.get("TEAM_WEBHOOK_TIMEOUT", "5"))
+EXPORTS_BUCKET = os.environ.get("EXPORTS_BUCKET", "taskhub-exports")
+AWS_REGION = os.environ.get("AWS_REGION", "us-east-1")
+AWS_S3_ENDPOINT_URL = os.environ.get("AWS_S3_ENDPOINT_URL") or None

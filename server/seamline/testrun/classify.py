@@ -170,6 +170,9 @@ def _judge(o: Outcome, case: Case, endpoint: Endpoint | None, suite: Suite) -> C
         return _status_mismatch(o, case, endpoint, observed, expected, suite)
     if failing.startswith(("assert row", "assert count_")):
         return _db_mismatch(o, case, endpoint, failing)
+    if case.kind in _REFUSED_LOGINS and "not in session_of(response)" in failing:
+        return _bug(o, case, endpoint, "accepts-wrong-credentials",
+                    f"{key} refused the login but keeps the user in the session it sets ({case.name})")
     return Classified(outcome=o, category=GENERATOR, endpoint=key,
                       reason=f"the response differs from what the generator expected: {failing or o.message}")
 
@@ -220,6 +223,8 @@ def _param_id(o: Outcome) -> str:
     return m.group(1) if m else "a boundary value"
 
 
+_REFUSED_LOGINS = ("login-wrong-password", "login-unknown-user")  # a login that must not log anyone in
+
 # A request that should have been refused got a 2xx: the bug per kind of case, and what the app did.
 _ACCEPTED = {
     "other-owner": ("missing-ownership-check",
@@ -248,7 +253,7 @@ def _status_mismatch(o: Outcome, case: Case, endpoint: Endpoint | None, observed
                     f"{key} {what.format(observed=observed, expected=expected)} ({case.name})")
     # a login refused with the form again (200) that redirects, or a refused JSON login that answers 2xx:
     # the app took its success path with wrong credentials
-    if case.kind in ("login-wrong-password", "login-unknown-user") and \
+    if case.kind in _REFUSED_LOGINS and \
             (ok or (expected < 300 and 300 <= observed < 400)):
         return _bug(o, case, endpoint, "accepts-wrong-credentials",
                     f"{key} logs in with wrong credentials: {observed} instead of {expected} ({case.name})")

@@ -230,7 +230,7 @@ def _report(root: Path, runs: list[SuiteRun] | None, args: argparse.Namespace) -
 
 def _with_env(root: Path, project: Project, args: argparse.Namespace, body, *, faked: set[str] = frozenset()):
     """`body(env)` with the test environment up. Services of a kind the generated tests answer in
-    process (`faked`: a mail relay) are not started: the tests never reach them."""
+    process (`faked`: a mail relay, S3 answered by moto) are not started: the tests never reach them."""
     from ..cli import _key_value
     from ..core.generate.workspace_compose import COMPOSE_FILES, plan_compose, service_kinds
     from ..core.generate.writer import write_generated

@@ -21,6 +21,7 @@ from .model import Case, GeneratedFile, Suite
 from .plan import plan_suite
 from .project_fixtures import reuse_plan
 from .render import Renderer
+from .sqlite3_db import sqlite_setup
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,11 @@ def plan_tests(project: Project, *, root: Path, endpoints: Iterable[str] | None 
         if not any(e.app == app.root for e in project.endpoints):
             continue
         framework = next((f for f in app.frameworks if web_adapter(f) is not None), None)
+        app_dir = Path(root) if app.root == "." else Path(root) / app.root
         orm = _orm_of(project, app)
+        sqlite = sqlite_setup(project, app, CodeFacts(app_dir=app_dir)) if orm is None and framework == "flask" \
+            else None  # the Flask tutorial: sqlite3, no ORM
+        orm = "sqlite3" if sqlite else orm
         if framework is None or orm is None or orm_adapter(orm) is None:
             what = ", ".join(app.frameworks) or "no framework"
             suites.append(Suite(app=app.root, framework=what, orm=orm or "", entry=app.entry or "",
@@ -50,13 +55,12 @@ def plan_tests(project: Project, *, root: Path, endpoints: Iterable[str] | None 
                                 notes=(f"test generation for {what} with {orm or 'no ORM'} is not supported yet",)))
             continue
         web = web_adapter(framework)
-        app_dir = Path(root) if app.root == "." else Path(root) / app.root
         seen = web.prepare_project(orm_adapter(orm).prepare_project(project), CodeFacts(app_dir=app_dir))
         suite = plan_suite(seen, app, root=Path(root), web=web, orm=orm, endpoints=selected, output=output,
                            flows=flows)
         reuse = reuse_plan(suite, app_dir)  # the project's own `client`/`auth_headers`, reused or not, and why
         suites.append(replace(suite, notes=tuple(dict.fromkeys((*suite.notes, *reuse.notes))),
-                              reused_fixtures=frozenset(reuse.reused)))
+                              reused_fixtures=frozenset(reuse.reused), sqlite_setup=sqlite or ()))
     return suites
 
 

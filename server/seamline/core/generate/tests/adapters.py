@@ -13,7 +13,7 @@ from typing import Protocol
 
 from ...model import App, AuthRequirement, Endpoint, OrmModel, Project
 from .code_facts import CodeFacts
-from .model import AuthPlan, Request, Suite
+from .model import AuthPlan, LoginShape, Request, Suite
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -33,9 +33,10 @@ class WebAdapter(Protocol):
     bad_path_status: int  # a path parameter of the wrong type (FastAPI 422, Flask/Django converters 404)
     validates_input: bool  # the framework rejects input that breaks the declared schema by itself
 
-    def missing_credentials_status(self, endpoint: Endpoint) -> int: ...
+    def missing_credentials_status(self, endpoint: Endpoint, code: CodeFacts) -> int: ...
 
-    def credentials(self, project: Project, app: App, models: dict[str, OrmModel]) -> AuthPlan | None:
+    def credentials(self, project: Project, app: App, models: dict[str, OrmModel], code: CodeFacts
+                    ) -> AuthPlan | None:
         """How the framework's own auth makes credentials (DRF tokens, a Flask-Login session), or None
         to use the app's token function."""
 
@@ -57,6 +58,9 @@ class WebAdapter(Protocol):
 
     def login_form(self, endpoint: Endpoint) -> tuple[str, str] | None:
         """(username field, password field) when the endpoint takes a login form, else None."""
+
+    def login_shape(self, endpoint: Endpoint, code: CodeFacts) -> LoginShape | None:
+        """How a login endpoint that keeps the user in a session answers (None: it answers a token)."""
 
     def client_section(self, suite: Suite) -> Section: ...
 
@@ -98,8 +102,8 @@ def keyword_client_call(request: Request, *, url: str, headers: str | None, quer
     has_json = request.json is not None or bool(request.json_var)
     if has_json:
         args.append(f"json={request.json_var or 'payload'}")
-    if request.form is not None:
-        args.append("data=form")
+    if request.form is not None or request.form_var:
+        args.append(f"data={request.form_var or 'form'}")
     if request.query_var:
         args.append(f"{query_keyword}={request.query_var}")
     if headers:
@@ -135,4 +139,8 @@ def orm_adapter(orm: str) -> OrmAdapter | None:
         from .django import DjangoOrmAdapter
 
         return DjangoOrmAdapter()
+    if orm == "sqlite3":
+        from .sqlite3_db import Sqlite3Adapter
+
+        return Sqlite3Adapter()
     return None

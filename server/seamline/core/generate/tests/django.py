@@ -15,7 +15,7 @@ from ...analyze.expr import string
 from ...model import App, AuthRequirement, Endpoint, OrmModel, Project, Schema, SchemaField
 from .adapters import Section
 from .code_facts import CodeFacts, calls_to
-from .model import AuthPlan, Request, Suite
+from .model import AuthPlan, LoginShape, Request, Suite
 from .naming import plural, short, snake
 from .values import seed_expr, seed_fields
 
@@ -47,7 +47,7 @@ class DjangoAdapter:
     bad_path_status = 404  # URL converters and DRF's lookup both answer 404
     validates_input = True
 
-    def missing_credentials_status(self, endpoint: Endpoint) -> int:
+    def missing_credentials_status(self, endpoint: Endpoint, code: CodeFacts) -> int:
         return 401 if any(a.kind in _CHALLENGING for a in endpoint.auth) else 403
 
     def response_many(self, endpoint: Endpoint, code: CodeFacts) -> bool:
@@ -94,7 +94,8 @@ class DjangoAdapter:
     def role_check(self, auth: AuthRequirement) -> bool:
         return auth.via.rsplit(".", 1)[-1] in _ROLE_PERMISSIONS
 
-    def credentials(self, project: Project, app: App, models: dict[str, OrmModel]) -> AuthPlan | None:
+    def credentials(self, project: Project, app: App, models: dict[str, OrmModel], code: CodeFacts
+                    ) -> AuthPlan | None:
         """DRF token auth: a token row made with the app's own Token model, sent as `Token <key>`."""
         endpoints = [e for e in project.endpoints if e.app == app.root]
         if not any(a.kind == "drf-token" for e in endpoints for a in e.auth):
@@ -108,6 +109,9 @@ class DjangoAdapter:
         if endpoint.handler.endswith(("obtain_auth_token", "ObtainAuthToken.post")):
             return ("username", "password")
         return None
+
+    def login_shape(self, endpoint: Endpoint, code: CodeFacts) -> LoginShape | None:
+        return None  # logins answer a token
 
     def client_section(self, suite: Suite) -> Section:
         code = '''

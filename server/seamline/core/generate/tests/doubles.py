@@ -1,12 +1,14 @@
-"""Test doubles for the outside services an endpoint calls: an HTTP API (httpx, faked by respx) and
-a mail relay (smtplib, faked by an aiosmtpd server in the test process).
+"""Test doubles for the outside services an endpoint calls: an HTTP API (httpx calls faked by respx,
+`requests` calls by responses), a mail relay (smtplib, faked by an aiosmtpd server in the test process)
+and S3 (boto3, faked by moto).
 
 The conftest points the app's settings for those services at the doubles before the app is imported
 (settings objects read the environment at import), so no test ever reaches the real service, and
 every test runs with the doubles answering. On top of the endpoint's ordinary cases, its happy path
-asserts that the double was used (and, for mail, what was sent), and failure cases make the double
-time out, answer 503 or refuse the mail: the app must answer with an error of its own or a fallback,
-never crash with a 500. `requests`, aiohttp and S3 calls are found but get no double yet (a note says so).
+asserts that the double was used (and, for mail, what was sent; for S3, what was stored), and failure
+cases make the double time out, answer 503, refuse the mail or lose the bucket: the app must answer with
+an error of its own or a fallback, never crash with a 500. aiohttp calls are found but get no double yet
+(a note says so).
 """
 
 from __future__ import annotations
@@ -27,12 +29,17 @@ from .outbound import OutboundCall, outbound_calls
 
 log = logging.getLogger(__name__)
 
-FAILURE_KINDS = frozenset({"outside-timeout", "outside-error", "outside-refused"})
+FAILURE_KINDS = frozenset({"outside-timeout", "outside-error", "outside-refused", "outside-missing"})
 FAKE_DOMAIN = "seamline.test"  # `.test` is reserved (RFC 2606): a fake host never resolves to anyone
 _URL_SUFFIXES = ("_base_url", "_url", "_uri", "_endpoint", "_host", "_addr")
 _TEXT_KEYS = re.compile(r"(name|title|status|message|text|description|currency|code|email|token|type|slug|label|"
                         r"error|reason)$", re.IGNORECASE)
 _URL_KEYS = re.compile(r"(url|uri|href|link)$", re.IGNORECASE)
+_FAKED_HTTP = ("httpx", "requests")  # the HTTP clients a double answers (respx, responses)
+_ANY_METHOD = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+# moto answers any credentials; these only keep boto3 from looking for real ones (and from using them)
+_FAKE_AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+             "AWS_SECURITY_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
 
 
 class DoublePlanner:
@@ -75,13 +82,16 @@ class DoublePlanner:
     def _double(self, e: Endpoint, call: OutboundCall) -> Double | None:
         where = f"{call.file}:{call.line}"
         if call.kind == "http":
-            if call.client != "httpx":
+            if call.client not in _FAKED_HTTP:
                 self.notes.append(f"{e.key}: calls an HTTP API with {call.client} ({where}); Seamline fakes httpx "
-                                  "calls only (respx), so its tests reach whatever that URL names")
+                                  "(respx) and requests (responses) calls only, so its tests reach whatever that "
+                                  "URL names")
                 return None
             return self._http_double(e, call, where)
         if call.kind == "smtp":
             return self._smtp_double(e, call, where)
+        if call.kind == "s3":
+            return self._s3_double(e, call, where)
         self.notes.append(f"{e.key}: calls {call.kind} with {call.client} ({where}); no test double for it yet, "
                           "its tests use the service of the test environment")
         return None
@@ -102,9 +112,35 @@ class DoublePlanner:
             return None
         fixture = f"fake_{stem}"
         known = self._used.get(fixture)
+        if known is not None and known.client != call.client:
+            self.notes.append(f"{e.key}: calls {what} with {call.client} ({where}) and elsewhere with "
+                              f"{known.client}; one double answers one library, this call gets none")
+            return None
         body = json_body(call.json_keys, known.body if known is not None else None)
-        double = Double(kind="http", fixture=fixture, what=what, settings=env, host=host, url=url, body=body)
+        methods = () if known is not None and not known.methods or not call.method else \
+            tuple(dict.fromkeys((*(known.methods if known else ()), call.method)))
+        double = Double(kind="http", fixture=fixture, what=what, settings=env, host=host, url=url, body=body,
+                        client=call.client, methods=methods if call.client == "requests" else ())
         self._used[fixture] = double
+        return double
+
+    def _s3_double(self, e: Endpoint, call: OutboundCall, where: str) -> Double | None:
+        """One fake S3 for the suite: a bucket per setting the code names buckets with (the setting gets
+        the fake bucket's name) and per bucket name written in the code."""
+        named = self._env_names("s3", call.bucket_settings)
+        if not named and not call.buckets:
+            self.notes.append(f"{e.key}: writes to S3 ({where}) in a bucket named by no setting or literal "
+                              "Seamline can see; no test double")
+            return None
+        known = self._used.get("fake_s3")
+        settings = tuple(dict.fromkeys((*(known.settings if known else ()), *named)))
+        # the settings' buckets first (the conftest pairs them up), then the literal ones
+        buckets = tuple(dict.fromkeys((*(_bucket_name(s) for s in settings), *(known.buckets if known else ()),
+                                       *call.buckets)))
+        unset = tuple(dict.fromkeys((*(known.unset if known else ()), *self._env_names("s3", call.settings))))
+        what = f"the S3 bucket behind {settings[0]}" if settings else f"the S3 bucket {buckets[0]}"
+        double = Double(kind="s3", fixture="fake_s3", what=what, settings=settings, unset=unset, buckets=buckets)
+        self._used["fake_s3"] = double
         return double
 
     def _smtp_double(self, e: Endpoint, call: OutboundCall, where: str) -> Double | None:
@@ -133,6 +169,8 @@ class DoublePlanner:
     def _success_check(self, double: Double, call: OutboundCall, happy: Case) -> Check:
         if double.kind == "http":
             return Check(kind="double-called", name=double.fixture)
+        if double.kind == "s3":
+            return Check(kind="s3-stored", name=double.fixture, source=call.key_prefix)
         caller = happy.request.auth if happy.request.auth in ("user", "admin") else None
         to = f"{caller}.email" if call.to_caller and caller and self.user_email else ""
         return Check(kind="mail-sent", name=double.fixture, source=to, value=call.subject)
@@ -145,6 +183,9 @@ class DoublePlanner:
             return [replace(base, name=f"test_{name}_when_mail_is_refused_is_handled", kind="outside-refused",
                             checks=(Check(kind="mail-refused", name=double.fixture),),
                             doc=f"{_cap(double.what)} refuses the mail: {crash}")]
+        if double.kind == "s3":
+            return [replace(base, name=f"test_{name}_when_s3_bucket_is_missing_is_handled", kind="outside-missing",
+                            checks=(), doc=f"{_cap(double.what)} is gone (S3 answers NoSuchBucket): {crash}")]
         stem = double.fixture.removeprefix("fake_")
         called = (Check(kind="double-called", name=double.fixture),)
         return [
@@ -194,6 +235,11 @@ def _api_stem(name: str) -> str:
     return stem if stem.endswith("api") else f"{stem}_api"
 
 
+def _bucket_name(setting: str) -> str:
+    """The fake bucket a bucket setting gets: EXPORTS_BUCKET -> seamline-exports-bucket (a valid name)."""
+    return "seamline-" + re.sub(r"[^a-z0-9]+", "-", setting.lower()).strip("-")[:50]
+
+
 def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -207,15 +253,22 @@ def docstring(text: str, width: int) -> list[str]:
     return lines
 
 
-def arrange_lines(case: Case) -> list[str]:
+def arrange_lines(case: Case, doubles: tuple[Double, ...]) -> list[str]:
     """The line that makes the double fail, before the request."""
     if case.kind == "outside-timeout":
-        return [f"{case.double}.mock(side_effect=httpx.ConnectTimeout)"]
+        return [f"{case.double}.mock(side_effect={_library(case.double, doubles)}.ConnectTimeout)"]
     if case.kind == "outside-error":
         return [f"{case.double}.respond(503)"]
     if case.kind == "outside-refused":
         return [f"{case.double}.refuse_mail()"]
+    if case.kind == "outside-missing":
+        return [f"{case.double}.remove_buckets()"]
     return []
+
+
+def _library(fixture: str, doubles: tuple[Double, ...]) -> str:
+    """The HTTP library whose exceptions the double `fixture` raises: the one the app calls it with."""
+    return next((d.client for d in doubles if d.fixture == fixture and d.client), "httpx")
 
 
 def check_lines(check: Check, doubles: tuple[Double, ...]) -> list[str]:
@@ -226,6 +279,12 @@ def check_lines(check: Check, doubles: tuple[Double, ...]) -> list[str]:
         return [f'assert {check.name}.called, "the app never called {double.what}"']
     if check.kind == "mail-refused":
         return [f'assert {check.name}.refused, "the app never tried to send the mail"']
+    if check.kind == "s3-stored":
+        lines = [f'assert {check.name}.keys(), "the app stored nothing in {double.what}"']
+        if check.source:
+            lines.append(f"assert any(key.startswith({json.dumps(check.source)}) for key in {check.name}.keys()), "
+                         f"{check.name}.keys()")
+        return lines
     if check.kind != "mail-sent":
         return []
     lines = [f'assert {check.name}.messages, "no mail reached {double.what}"']
@@ -250,8 +309,8 @@ def _route_line(double: Double, line: int) -> str:
     return f"{route}.respond(\n{' ' * 12}200,\n{' ' * 12}json={body},\n{' ' * 8})"
 
 
-def module_imports(module: Module) -> set[str]:
-    return {"import httpx"} if any(c.kind == "outside-timeout" for c in module.cases) else set()
+def module_imports(module: Module, doubles: tuple[Double, ...]) -> set[str]:
+    return {f"import {_library(c.double, doubles)}" for c in module.cases if c.kind == "outside-timeout"}
 
 
 def conftest_sections(doubles: tuple[Double, ...], *, line: int) -> list[Section]:
@@ -263,15 +322,17 @@ def conftest_sections(doubles: tuple[Double, ...], *, line: int) -> list[Section
     if pointed:
         sections.append(Section(code=_OUTSIDE_APIS.format(apis=json.dumps(pointed)),
                                 setup="os.environ.update(OUTSIDE_APIS)"))
-    if apis:
-        routes = "\n".join(_route_line(d, line) for d in apis)
+    routed = [d for d in apis if d.client != "requests"]  # httpx: respx routes
+    if routed:
+        routes = "\n".join(_route_line(d, line) for d in routed)
         code = _APIS_FIXTURE.format(routes=routes)
-        for d in apis:
+        for d in routed:
             doc = docstring(f"The stand-in for {d.what} (a respx route). `.called` tells whether the app called "
                             "it; a test makes it fail with `.mock(side_effect=httpx.ConnectTimeout)` or "
                             "`.respond(503)`.", line - 4)
             code += _API_FIXTURE.format(fixture=d.fixture, doc="\n    ".join(doc))
         sections.append(Section(third_party=("import respx",), code=code))
+    sections += _requests_sections([d for d in apis if d.client == "requests"], line=line)
     if smtp is not None:
         env = ", ".join([f'"{s}": FAKE_SMTP.host' for s in smtp.settings] +
                         [f'"{s}": str(FAKE_SMTP.port)' for s in smtp.port_settings])
@@ -284,12 +345,63 @@ def conftest_sections(doubles: tuple[Double, ...], *, line: int) -> list[Section
         doc = docstring(f"The SMTP server {names} name (in this process, started before the app was imported): "
                         "empty and accepting mail at the start of every test.", line - 4)
         sections.append(Section(code=_SMTP_FIXTURE.format(doc="\n    ".join(doc))))
+    s3 = next((d for d in doubles if d.kind == "s3"), None)
+    if s3 is not None:
+        sections.append(_s3_section(s3, line=line))
     return sections
 
 
+def _requests_sections(apis: list[Double], *, line: int) -> list[Section]:
+    """The `requests` APIs: one `RequestsApi` (a set of `responses` routes) per API."""
+    if not apis:
+        return []
+    entries = []
+    for d in apis:
+        entry = (f"{' ' * 12}{json.dumps(d.fixture)}: RequestsApi(mock, {json.dumps(d.host)}, "
+                 f"{_tuple(d.methods or _ANY_METHOD)}, {json.dumps(d.body)}),")
+        if len(entry) > line:
+            body = json.dumps(d.body)
+            if len(body) + 17 > line:
+                body = json.dumps(d.body, indent=4).replace("\n", "\n" + " " * 16)
+            entry = (f"{' ' * 12}{json.dumps(d.fixture)}: RequestsApi(\n{' ' * 16}mock, {json.dumps(d.host)}, "
+                     f"{_tuple(d.methods or _ANY_METHOD)},\n{' ' * 16}{body},\n{' ' * 12}),")
+        entries.append(entry)
+    code = _REQUESTS_API + _REQUESTS_FIXTURE.format(apis="\n".join(entries))
+    for d in apis:
+        doc = docstring(f"The stand-in for {d.what} (a `responses` route). `.called` tells whether the app "
+                        "called it; a test makes it fail with `.mock(side_effect=requests.ConnectTimeout)` or "
+                        "`.respond(503)`.", line - 4)
+        code += _API_FIXTURE.format(fixture=d.fixture, doc="\n    ".join(doc)).replace(
+            "(outside_apis)", "(outside_requests)").replace("outside_apis[", "outside_requests[")
+    return [Section(third_party=("import responses",), code=code)]
+
+
+def _s3_section(s3: Double, *, line: int) -> Section:
+    """moto's S3 in the test process: fake credentials and the bucket settings set before the app is
+    imported, an endpoint URL setting removed (so the app's client talks to "AWS", which moto answers)."""
+    env = {**_FAKE_AWS, **dict(zip(s3.settings, s3.buckets))}
+    setup = f"os.environ.update({json.dumps(env)})"
+    if len(setup) > line:
+        setup = "os.environ.update(" + json.dumps(env, indent=4) + ")"
+    if s3.unset:
+        setup += f"\nfor _name in {_tuple(s3.unset)}:\n    os.environ.pop(_name, None)"
+    named = [f"{b} for {s}" for s, b in zip(s3.settings, s3.buckets)] + list(s3.buckets[len(s3.settings):])
+    doc = docstring(f"S3 in this process (moto): the buckets the app writes to ({', '.join(named)}) exist, "
+                    "empty, at the start of every test; no request reaches AWS. `.keys()` lists what the app "
+                    "stored, `.remove_buckets()` makes its writes fail with NoSuchBucket.", line - 4)
+    return Section(third_party=("import boto3", "from moto import mock_aws"),
+                   code=_S3_FAKE.format(buckets=_tuple(s3.buckets)) + _S3_FIXTURE.format(doc="\n    ".join(doc)),
+                   setup=setup)
+
+
+def _tuple(items: tuple[str, ...]) -> str:
+    return "(" + ", ".join(json.dumps(i) for i in items) + ("," if len(items) == 1 else "") + ")"
+
+
 _OUTSIDE_APIS = '''
-# Outside HTTP APIs the app calls: each setting gets a host only respx answers (`outside_apis` below),
-# set before the app is imported and over `.seamline/env`, so no test reaches the real API.
+# Outside HTTP APIs the app calls: each setting gets a host only the doubles below answer (respx for
+# httpx, responses for requests), set before the app is imported and over `.seamline/env`, so no
+# test reaches the real API.
 OUTSIDE_APIS = {apis}
 '''
 
@@ -368,4 +480,84 @@ def fake_smtp():
     {doc}
     FAKE_SMTP.reset()
     return FAKE_SMTP
+'''
+
+_REQUESTS_API = '''
+class RequestsApi:
+    """An outside HTTP API the app calls with `requests`, answered in this process by `responses` for
+    every path of `host`: 200 with the JSON the app reads. Shaped like a respx route: `.called`,
+    `.respond(503)`, `.mock(side_effect=requests.ConnectTimeout)`."""
+
+    def __init__(self, mock, host, methods, body):
+        self._mock, self._methods = mock, methods
+        self._url = re.compile(rf"https?://{re.escape(host)}([/?].*)?$")
+        self._routes = []
+        self._answer(json=body)
+
+    @property
+    def called(self) -> bool:
+        return any(route.call_count for route in self._routes)
+
+    def respond(self, status, json=None):
+        self._answer(status=status, json=json)
+
+    def mock(self, side_effect):
+        self._answer(body=side_effect("no answer from the API (Seamline test double)"))
+
+    def _answer(self, **answer):
+        for route in self._routes:
+            self._mock.remove(route)
+        self._routes = [self._mock.add(method, self._url, **answer) for method in self._methods]
+'''
+
+_REQUESTS_FIXTURE = '''
+
+@pytest.fixture(autouse=True)
+def outside_requests():
+    """Every outside HTTP API the app calls with `requests`, answered in this process by `responses` in
+    every test. `responses` lets no request out: an unexpected outside call raises ConnectionError."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield {{
+{apis}
+        }}
+'''
+
+_S3_FAKE = '''
+class FakeS3:
+    """S3 answered by moto (its `mock_aws` is on while a test runs): the app's buckets exist, empty."""
+
+    buckets = {buckets}
+
+    def __init__(self) -> None:
+        self.client = boto3.client("s3", region_name="us-east-1")
+        for bucket in self.buckets:
+            self.client.create_bucket(Bucket=bucket)
+
+    def keys(self) -> list[str]:
+        """The keys of every object the app stored, in any of its buckets."""
+        there = {{b["Name"] for b in self.client.list_buckets()["Buckets"]}}
+        return [o["Key"] for bucket in self.buckets if bucket in there
+                for o in self.client.list_objects_v2(Bucket=bucket).get("Contents", [])]
+
+    def read(self, key: str) -> bytes:
+        """The content of the object the app stored under `key`."""
+        bucket = next(b for b in self.buckets if key in {{
+            o["Key"] for o in self.client.list_objects_v2(Bucket=b).get("Contents", [])}})
+        return self.client.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+    def remove_buckets(self) -> None:
+        """Delete the buckets: the app's next write fails with NoSuchBucket, as with a wrong setting."""
+        for bucket in self.buckets:
+            for o in self.client.list_objects_v2(Bucket=bucket).get("Contents", []):
+                self.client.delete_object(Bucket=bucket, Key=o["Key"])
+            self.client.delete_bucket(Bucket=bucket)
+'''
+
+_S3_FIXTURE = '''
+
+@pytest.fixture(autouse=True)
+def fake_s3():
+    {doc}
+    with mock_aws():
+        yield FakeS3()
 '''

@@ -7,7 +7,7 @@ from ...analyze.expr import dotted
 from ...model import App, AuthRequirement, Endpoint, OrmModel, Project
 from .adapters import Section, keyword_client_call
 from .code_facts import CodeFacts, decorator_keyword
-from .model import AuthPlan, Request, Suite
+from .model import AuthPlan, LoginShape, Request, Suite
 
 _LIST_TYPES = frozenset({"list", "List", "Sequence", "typing.List", "typing.Sequence", "set", "tuple"})
 
@@ -18,11 +18,12 @@ class FastApiAdapter:
     bad_path_status = 422
     validates_input = True  # pydantic: an accepted invalid payload means the generator misread the schema
 
-    def missing_credentials_status(self, endpoint: Endpoint) -> int:
+    def missing_credentials_status(self, endpoint: Endpoint, code: CodeFacts) -> int:
         # OAuth2PasswordBearer, HTTPBearer (FastAPI >= 0.115) and APIKey* answer 401 without credentials.
         return 401
 
-    def credentials(self, project: Project, app: App, models: dict[str, OrmModel]) -> AuthPlan | None:
+    def credentials(self, project: Project, app: App, models: dict[str, OrmModel], code: CodeFacts
+                    ) -> AuthPlan | None:
         return None  # FastAPI apps make tokens with a function of their own: the planner finds it
 
     def role_check(self, auth: AuthRequirement) -> bool:
@@ -52,6 +53,9 @@ class FastApiAdapter:
         user = next((n for n in form if n in ("username", "email", "login")), None)
         password = next((n for n in form if "password" in n), None)
         return (user, password) if user and password else None
+
+    def login_shape(self, endpoint: Endpoint, code: CodeFacts) -> LoginShape | None:
+        return None  # logins answer a token
 
     def client_section(self, suite: Suite) -> Section:
         module, _, attr = suite.entry.partition(":")

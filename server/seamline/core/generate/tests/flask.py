@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import dataclasses
 
-from ...analyze.expr import call_func, dotted, walk
-from ...model import App, AuthRequirement, Endpoint, OrmModel, Project, Schema, SchemaField
+from ...analyze.expr import MaybeExpr, arg, call_func, const, dotted, is_call, is_str, string, walk
+from ...analyze.facts import FunctionFacts
+from ...model import App, AuthRequirement, Endpoint, OrmModel, Param, Project, Schema, SchemaField
 from .adapters import Section, keyword_client_call
-from .code_facts import CodeFacts, raised_statuses
-from .model import AuthPlan, Request, Suite
+from .code_facts import CodeFacts, calls_to, raised_statuses
+from .model import AuthPlan, LoginShape, Request, Suite
 from .naming import short
 
 _SERIALIZERS = frozenset({"to_dict", "as_dict", "serialize", "to_json", "dump"})
 _USER_NAMES = ("User", "Account", "Member")
-_SESSION_EXPIRY = ("no expired-token tests: a Flask-Login session cookie has no expiry to set in the past (Flask "
+_JSON_READS = frozenset({"request.get_json", "request.json", "flask.request.get_json", "flask.request.json"})
+_SESSION_EXPIRY = ("no expired-token tests: a {what} session cookie has no expiry to set in the past (Flask "
                    "refuses only cookies signed longer ago than PERMANENT_SESSION_LIFETIME, 31 days by default)")
 
 
@@ -29,17 +31,32 @@ class FlaskAdapter:
     bad_path_status = 404  # `<int:id>` does not match "not-a-number": no route
     validates_input = False
 
-    def missing_credentials_status(self, endpoint: Endpoint) -> int:
-        return 401  # Flask-Login without a login view, Flask-JWT-Extended, HTTPAuth
+    def missing_credentials_status(self, endpoint: Endpoint, code: CodeFacts) -> int:
+        """401 (Flask-Login without a login view, Flask-JWT-Extended, HTTPAuth), or 302 for a hand-written
+        `login_required` that redirects anonymous users to the login page (the Flask tutorial's)."""
+        if any(a.kind == "session" and _redirects(code, a.via) for a in endpoint.auth):
+            return 302
+        return 401
 
-    def credentials(self, project: Project, app: App, models: dict[str, OrmModel]) -> AuthPlan | None:
-        """Flask-Login: the signed session cookie Flask-Login reads, for a user row of the app's own."""
+    def credentials(self, project: Project, app: App, models: dict[str, OrmModel], code: CodeFacts
+                    ) -> AuthPlan | None:
+        """The signed session cookie the app's login sets, for a user row of the app's own: Flask-Login's,
+        or the one a hand-written login view fills (`session["user_id"] = user.id`)."""
         endpoints = [e for e in project.endpoints if e.app == app.root]
-        if not any(a.via.startswith("flask_login.") for e in endpoints for a in e.auth):
-            return None
         user = next((m.name for m in models.values() for name in _USER_NAMES if short(m.name) == name), None)
-        return AuthPlan(user_model=user, token_call="session_cookie(app, user)", header="Cookie", scheme="",
-                        fixtures=("app",), expiry_note=_SESSION_EXPIRY) if user else None
+        if user is None:
+            return None
+        if any(a.via.startswith("flask_login.") for e in endpoints for a in e.auth):
+            return AuthPlan(user_model=user, token_call="session_cookie(app, user)", header="Cookie", scheme="",
+                            fixtures=("app",), expiry_note=_SESSION_EXPIRY.format(what="Flask-Login"))
+        if not any(a.kind == "session" for e in endpoints for a in e.auth):
+            return None
+        logins = {t.name for t in project.token_sources if t.kind == "endpoint" and t.app == app.root}
+        shape = next((s for e in endpoints if e.key in logins for s in (self.login_shape(e, code),) if s), None)
+        if shape is None:
+            return None
+        return AuthPlan(user_model=user, token_call=f"session_cookie(app, user, key='{shape.session_key}')",
+                        header="Cookie", scheme="", fixtures=("app",), expiry_note=_SESSION_EXPIRY.format(what="Flask"))
 
     def role_check(self, auth: AuthRequirement) -> bool:
         return True
@@ -74,10 +91,29 @@ class FlaskAdapter:
         return any(node == ("x", "ListComp") for value in fn.returns_values for node in walk(value))
 
     def login_form(self, endpoint: Endpoint) -> tuple[str, str] | None:
-        form = [p.name for p in endpoint.params if p.location == "form"]
+        """The credential fields of a login form (`request.form["username"]`) or JSON body
+        (`data.get("email")`): the plan sends them the way the view reads them."""
+        form = [p.name for p in endpoint.params if p.location in ("form", "body")]
         user = next((n for n in form if n in ("username", "email", "login")), None)
         password = next((n for n in form if "password" in n), None)
         return (user, password) if user and password else None
+
+    def login_shape(self, endpoint: Endpoint, code: CodeFacts) -> LoginShape | None:
+        """A login view keeps the user in Flask's session: Flask-Login's `login_user(user)` stores
+        `_user_id`, a hand-written one `session["user_id"] = user["id"]`. A failed attempt that flashes
+        and falls through to the form again (`render_template`) answers 200."""
+        fn = code.function(endpoint.handler)
+        if fn is None:
+            return None
+        key = "_user_id" if calls_to(fn, "login_user") else next(
+            (k for base, key_expr, _v, _line in fn.item_assigns if base == "session"
+             for k in (string(key_expr),) if k), None)
+        if key is None:
+            return None
+        flashes = tuple(m for call in calls_to(fn, "flash") for m in (string(arg(call, 0, "message")),) if m)
+        redirects = [v for v in fn.returns_values if _redirect(v)]
+        form_again = redirects and any(not _redirect(v) and not _error_return(v) for v in fn.returns_values)
+        return LoginShape(session_key=key, flashes=flashes, failure_status=200 if form_again else None)
 
     def prepare_project(self, project: Project, code: CodeFacts) -> Project:
         """Flask views seldom declare schemas: a view that creates or changes rows of a model and has
@@ -86,8 +122,11 @@ class FlaskAdapter:
         models = {m.name: m for m in project.models}
         schemas = {s.name: s for s in project.schemas}
         endpoints = []
+        logins = {t.name for t in project.token_sources if t.kind == "endpoint"}
         for e in project.endpoints:
             if e.framework == "flask":
+                if e.key in logins:
+                    e = _with_helper_json_keys(e, code)
                 e = self._with_inferred_schemas(e, models, schemas, code)
             endpoints.append(e)
         return dataclasses.replace(project, endpoints=tuple(endpoints), schemas=tuple(schemas.values()))
@@ -99,13 +138,23 @@ class FlaskAdapter:
         if written is None and e.method in ("PUT", "PATCH"):  # a write that never reaches the database
             written = next((models[x.model] for x in e.effects if x.model in models), None)
         request, response = e.request_schema, e.response_schema
+        form = [p for p in e.params if p.location == "form"]
+        if request is None and form and e.method in ("POST", "PUT", "PATCH"):  # `request.form["title"]`
+            request = f"{e.handler}.form"
+            schemas[request] = Schema(name=request, kind="form", model=written.name if written else None,
+                                      fields=tuple(SchemaField(name=p.name, type="str", required=p.required)
+                                                   for p in form))
+        fn = code.function(e.handler)
+        redirects = [_redirect(v) for v in fn.returns_values] if fn is not None else []
+        if e.status_code is None and any(redirects) and (e.method == "POST" or all(redirects)):
+            # a form post answered by a redirect (POST/redirect/GET), or a view that only redirects (logout)
+            e = dataclasses.replace(e, status_code=302)
         if request is None and written is not None and e.method in ("POST", "PUT", "PATCH") \
                 and not any(p.location in ("body", "form") for p in e.params):
             name = f"{written.name}.inferred_request"
             schemas[name] = Schema(name=name, kind="inferred", model=written.name,
                                    fields=tuple(_request_field(f) for f in written.fields if _sent(f)))
             request = name
-        fn = code.function(e.handler)
         # `note.to_dict()`, or a list built in the return (`[n.to_dict() for n in notes]`, opaque in facts)
         serialized = fn is not None and any(
             (node[0] == "a" and node[2] in _SERIALIZERS) or node == ("x", "ListComp")
@@ -114,7 +163,7 @@ class FlaskAdapter:
         if response is None and serialized and target is not None:
             name = f"{target.name}.inferred_response"
             schemas[name] = Schema(name=name, kind="inferred", model=target.name,
-                                   fields=tuple(f for f in target.fields if "password" not in f.name))
+                                   fields=_serialized_fields(target, code))
             response = name
         return dataclasses.replace(e, request_schema=request, response_schema=response)
 
@@ -140,10 +189,30 @@ def client(app):
     return app.test_client(use_cookies=False)
 
 
-def session_cookie(app, user):
-    """The session cookie Flask-Login sets when `user` logs in, signed with the app's secret key."""
+@pytest.fixture
+def session_of(app):
+    """Reads the session a response sets: the cookie verified with the app's secret key and decoded
+    as Flask decodes it ({{}} when the response sets none)."""
     serializer = app.session_interface.get_signing_serializer(app)
-    value = serializer.dumps({{"_user_id": str(user.id), "_fresh": True}})
+    name = app.config["SESSION_COOKIE_NAME"]
+
+    def read(response):
+        for cookie in response.headers.getlist("Set-Cookie"):
+            key, _, rest = cookie.partition("=")
+            value = rest.split(";", 1)[0]
+            if key == name and value:
+                return dict(serializer.loads(value))
+        return {{}}
+
+    return read
+
+
+def session_cookie(app, user, key=None):
+    """The session cookie the app sets when `user` logs in, signed with the app's secret key: Flask-Login's,
+    or, with `key`, the one the app's own login view fills (`session[key] = user.id`)."""
+    serializer = app.session_interface.get_signing_serializer(app)
+    data = {{"_user_id": str(user.id), "_fresh": True}} if key is None else {{key: user.id}}
+    value = serializer.dumps(data)
     return f"{{app.config['SESSION_COOKIE_NAME']}}={{value}}"
 '''
         return Section(app=(f"from {module} import {attr}",), code=code)
@@ -165,3 +234,89 @@ def _request_field(f: SchemaField) -> SchemaField:
     if "password" in f.name:  # `password_hash` is what the app stores; clients send the password
         return SchemaField(name="password", type="str", constraints=(("min_length", "8"), ("max_length", "128")))
     return dataclasses.replace(f, constraints=tuple(c for c in f.constraints if c[0] != "unique"))
+
+
+def _redirects(code: CodeFacts, via: str) -> bool:
+    """Whether a view decorator (or the wrapper it defines) answers with `redirect(...)`."""
+    found = code.locate(via)
+    if found is None:
+        return False
+    module, fn = found
+    inner = f"{fn.qualname}.<locals>."
+    wrappers = [f for f in module.local_functions if f.qualname.startswith(inner)]
+    return any(_redirect(v) for f in (fn, *wrappers) for v in f.returns_values)
+
+
+def _redirect(value: MaybeExpr) -> bool:
+    """`return redirect(url_for("index"))`."""
+    return is_call(value) and (dotted(call_func(value)) or "").rsplit(".", 1)[-1] == "redirect"
+
+
+def _error_return(value: MaybeExpr) -> bool:
+    """`return jsonify(error=...), 401`: a return with an error status."""
+    parts = value[1] if value and value[0] == "l" else ()
+    status = const(parts[1]) if len(parts) >= 2 else None
+    return isinstance(status, int) and status >= 400
+
+
+def _serialized_fields(model: OrmModel, code: CodeFacts) -> tuple[SchemaField, ...]:
+    """The fields the model's own serializer answers (`to_dict` returning a dict literal): exactly its
+    keys, a column formatted with `.isoformat()` marked so (tests parse it back). Without one, every
+    column but the password hash."""
+    columns = {f.name: f for f in model.fields if "password" not in f.name}
+    for method in _SERIALIZERS:
+        fn = code.function(f"{model.name}.{method}")
+        bodies = [v for v in fn.returns_values if v and v[0] == "d"] if fn is not None else []
+        if len(bodies) != 1 or any(not is_str(k) for k, _v in bodies[0][1]):
+            continue
+        out = []
+        for k, v in bodies[0][1]:
+            name = k[1]
+            field = columns.get(name, SchemaField(name=name, read_only=True))
+            if dotted(call_func(v) if is_call(v) else None) == f"self.{name}.isoformat" and name in columns:
+                field = dataclasses.replace(field, constraints=(*field.constraints, ("format", "isoformat")))
+            out.append(field)
+        return tuple(out)
+    return tuple(columns.values())
+
+
+def _with_helper_json_keys(e: Endpoint, code: CodeFacts) -> Endpoint:
+    """A login view that reads its JSON through a helper of the app (`data = json_body()`, whose body
+    calls `request.get_json()`): the keys it reads off that local (`data.get("email")`,
+    `data["password"]`) are body parameters, so the tests send them."""
+    if any(p.location in ("body", "form") and p.name != "body" for p in e.params):
+        return e
+    found = code.locate(e.handler)
+    if found is None:
+        return e
+    module, fn = found
+    imports = dict(module.imports)
+    local_module = e.handler.rsplit(".", 1)[0]
+    bound = set()
+    for target, value, _line in fn.assigns:
+        callee = dotted(call_func(value)) if is_call(value) else None
+        if callee and "." not in target and _reads_json(code.function(imports.get(callee, f"{local_module}.{callee}"))):
+            bound.add(target)
+    if not bound:
+        return e
+    keys: dict[str, bool] = {}
+    for top in (*fn.calls, *(v for _t, v, _line in fn.assigns)):
+        for node in walk(top):
+            if is_call(node):
+                f = call_func(node)
+                if f and f[0] == "a" and f[2] == "get" and dotted(f[1]) in bound and string(arg(node, 0, "key")):
+                    keys.setdefault(string(arg(node, 0, "key")), False)
+            elif node and node[0] == "s" and dotted(node[1]) in bound and string(node[2]):
+                keys[string(node[2])] = True
+    params = [p for p in e.params if not (p.location == "body" and p.name == "body")]
+    params += [Param(name=k, location="body", type="str", required=required) for k, required in keys.items()]
+    return dataclasses.replace(e, params=tuple(params))
+
+
+def _reads_json(fn: FunctionFacts | None) -> bool:
+    """A helper that reads the request's JSON body: `request.get_json(...)` or `request.json`."""
+    if fn is None:
+        return False
+    exprs = (*fn.calls, *(v for _t, v, _line in fn.assigns), *fn.returns_values)
+    return any(dotted(call_func(x) if is_call(x) else x) in _JSON_READS
+               for top in exprs for x in walk(top) if isinstance(x, tuple))

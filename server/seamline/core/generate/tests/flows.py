@@ -26,31 +26,53 @@ def plan_flows(planner: _Planner) -> list[Flow]:
 
 
 def _auth_flow(planner: _Planner) -> Flow | None:
+    """Sign up, log in with the same credentials, call a protected endpoint with what the login gave: the
+    token it answers, or (a session login) the session cookie it sets."""
     signup = planner._signup()
-    login = next((e for e in planner.endpoints() for t in planner.project.token_sources
-                  if t.kind == "endpoint" and t.name == e.key and t.app == planner.app.root), None)
-    me = next((e for e in planner.endpoints() if e.method == "GET" and e.auth and not e.params
-               and planner.schemas.get(e.response_schema or "") is not None
-               and any(f.name == "email" for f in planner.schemas[e.response_schema].fields)), None)
-    if signup is None or login is None or me is None:
+    login = planner.login_endpoint()
+    if signup is None or login is None:
         return None
     form_fields = planner.web.login_form(login)
     if form_fields is None:
         return None
-    signup_ep, creds, user_field, password_field = signup
+    shape = planner.web.login_shape(login, planner.code)
+    me = _protected_read(planner, by_session=shape is not None)
+    if me is None:
+        return None
+    creds, user_field = signup.creds, signup.user_field
     a = planner.auth
-    login_form = {form_fields[0]: creds[user_field], form_fields[1]: creds[password_field]}
+    sent = planner._login_request(login, form_fields, creds[user_field], creds[signup.password_field])
+    # a form login keeps the local `form` unless the sign-up form took it
+    login_var = "form" if sent.form is not None and not signup.as_form else "login"
+    login_body = sent.form if sent.form is not None else sent.json
+    signup_request = Request(method="POST", path=signup.endpoint.path, **(
+        {"form": creds} if signup.as_form else {"json": creds}))
+    me_schema = planner.schemas.get(me.response_schema or "")
+    shows_email = user_field == "email" and me_schema is not None and any(f.name == "email" for f in me_schema.fields)
+    if shape is not None:
+        got = {"cookie_var": "cookie"}
+        headers = '{"Cookie": cookie}'
+    else:
+        got = {"capture": (("token", "access_token"),)}
+        headers = f'{{"{a.header}": f"{a.scheme} {{token}}"}}'
     steps = (
-        Step(endpoint=signup_ep.key, request=Request(method="POST", path=signup_ep.path, json=creds),
-             expect_status=signup_ep.status_code or 200, payload_var="credentials"),
-        Step(endpoint=login.key, request=Request(method=login.method, path=login.path, form=login_form),
-             expect_status=login.status_code or 200, payload_var="form", capture=(("token", "access_token"),)),
+        Step(endpoint=signup.endpoint.key, request=signup_request, expect_status=signup.endpoint.status_code or 200,
+             payload_var="credentials"),
+        Step(endpoint=login.key, request=sent, expect_status=login.status_code or 200, payload_var=login_var, **got),
         Step(endpoint=me.key, request=Request(method="GET", path=me.path), expect_status=me.status_code or 200,
-             expect=(("email", f'credentials["{user_field}"]'),) if user_field == "email" else (),
-             headers=f'{{"{a.header}": f"{a.scheme} {{token}}"}}'),
+             expect=(("email", f'credentials["{user_field}"]'),) if shows_email else (), headers=headers),
     )
     return Flow(name=f"test_flow_sign_up_log_in_and_call_{me.handler.rsplit('.', 1)[-1]}", kind="auth", steps=steps,
-                payloads=(("credentials", creds), ("form", login_form)))
+                payloads=(("credentials", creds), (login_var, login_body)))
+
+
+def _protected_read(planner: _Planner, *, by_session: bool) -> Endpoint | None:
+    """The protected GET without parameters a flow calls last: one answering the user's email (`/me`),
+    or, behind a session login, the first such endpoint at all (the session is what it checks)."""
+    reads = [e for e in planner.endpoints() if e.method == "GET" and e.auth and not e.params]
+    me = next((e for e in reads if planner.schemas.get(e.response_schema or "") is not None
+               and any(f.name == "email" for f in planner.schemas[e.response_schema].fields)), None)
+    return me or (reads[0] if reads and by_session else None)
 
 
 def _crud_flows(planner: _Planner) -> list[Flow]:

@@ -37,10 +37,14 @@ class Check:
     - "row": the row of `model` found by `source` has `name` == `value_from`
     - "row-exists" / "row-gone": the row of `model` found by `source` exists / is gone
     - "count": `model` has exactly `value` rows
+    - "iso-datetime": response field `name` is an ISO 8601 datetime (`isoformat()` text)
+    - "session-has" / "session-lacks": the session cookie the response sets holds / lacks key `name`
+    - "flashed": the session the response sets carries the flashed message `value`
     - "double-called": the test double `name` (a fixture) was called by the app
     - "mail-sent": the fake SMTP server `name` received mail, to `source` (an expression) when set,
       with a subject when `value` is true
     - "mail-refused": the app tried to send mail through `name`, which refused it
+    - "s3-stored": the fake S3 `name` holds an object, under a key starting with `source` when set
     """
 
     kind: str
@@ -60,6 +64,7 @@ class Request:
     json: Any = None  # payload value (a dict) or None
     json_var: str | None = None  # the payload is a parametrized argument / local variable of this name
     form: Any = None
+    form_var: str | None = None  # the form is a parametrized argument of this name
     query: Any = None
     query_var: str | None = None
     auth: str | None = None  # None | "user" | "other_user" | "admin" | "invalid" | "expired"
@@ -74,8 +79,9 @@ class Case:
     endpoint: str  # Endpoint.key
     kind: str  # happy | no-auth | bad-token | expired-token | forbidden-role | other-owner | not-found |
     #           invalid-body | invalid-query | edge-query (expect_status 0: anything below 500) | invalid-path |
-    #           conflict | login | login-wrong-password | outside-timeout | outside-error | outside-refused (an outside
-    #           service fails: expect_status 0, anything but a 500)
+    #           conflict | login | login-wrong-password | login-unknown-user | outside-timeout | outside-error |
+    #           outside-refused |
+    #           outside-missing (an outside service fails: expect_status 0, anything but a 500)
     expect_status: int
     request: Request
     seeds: tuple[Seed, ...] = ()
@@ -83,6 +89,7 @@ class Case:
     params: tuple[tuple[str, Any], ...] = ()  # parametrize: (id, value) for `param_name`
     param_name: str = ""
     register: Any = None  # login cases: the payload registered through the app first (path, payload)
+    register_form: bool = False  # the sign-up endpoint takes a form, not JSON
     doc: str = ""
     double: str = ""  # outside-* cases: the fixture of the test double the case makes fail
 
@@ -99,6 +106,7 @@ class Step:
     capture: tuple[tuple[str, str], ...] = ()
     expect: tuple[tuple[str, str], ...] = ()
     headers: str | None = None  # an expression overriding the request's auth (a captured token)
+    cookie_var: str = ""  # a local bound to the cookie the response sets (a session login)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -119,14 +127,18 @@ class Double:
     """An outside service the app calls (an HTTP API, a mail relay), answered in the test process. The
     conftest points the app's settings at it before the app is imported; every test runs with it."""
 
-    kind: str  # "http" | "smtp"
-    fixture: str  # the conftest fixture tests use: "fake_pricing_api", "fake_smtp"
+    kind: str  # "http" | "smtp" | "s3"
+    fixture: str  # the conftest fixture tests use: "fake_pricing_api", "fake_smtp", "fake_s3"
     what: str  # how tests name it in messages: "the API behind PRICING_API_URL"
     settings: tuple[str, ...] = ()  # env names given the double's address (http: base URL; smtp: host)
     port_settings: tuple[str, ...] = ()  # smtp: env names given the double's port
     host: str = ""  # http: the host the double answers for
     url: str = ""  # http: the base URL the settings get ("" when the code writes the host itself)
     body: Any = None  # http: the JSON the double answers with
+    client: str = ""  # http: the library the app calls it with ("httpx": respx, "requests": responses)
+    methods: tuple[str, ...] = ()  # http (requests): the verbs the app sends ("POST"); () for any
+    buckets: tuple[str, ...] = ()  # s3: the bucket names the double creates, one per setting first
+    unset: tuple[str, ...] = ()  # s3: env names of an endpoint URL, unset so the client talks to "AWS" (moto)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -138,6 +150,16 @@ class Module:
     cases: tuple[Case, ...] = ()
     endpoints: tuple[str, ...] = ()
     flows: tuple[Flow, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoginShape:
+    """How a session login answers (Flask: read off the view): where a logged-in user's id lands in the
+    session, and the messages a failed attempt flashes."""
+
+    session_key: str  # "_user_id" (Flask-Login), "user_id" (`session["user_id"] = user["id"]`)
+    flashes: tuple[str, ...] = ()  # constant messages the view flashes (`flash("Incorrect password.")`)
+    failure_status: int | None = None  # a failure answered without an error status (200: the form again)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -165,6 +187,9 @@ class AuthPlan:
     fixtures: tuple[str, ...] = ()  # fixtures `token_call` needs besides `user` (Flask: "app")
     expired: ExpiredToken | None = None  # how to make an expired token, when the app's tokens expire
     expiry_note: str = ""  # why the framework's credentials get no expired-token test (they never expire)
+    # no user model to seed a caller with (sqlite3, no ORM): (sign-up Request, its credentials, login Request)
+    # that `auth_headers` sends through the app, keeping the session cookie the login sets
+    login: Any = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -183,3 +208,4 @@ class Suite:
     notes: tuple[str, ...] = ()  # what could not be planned, and why
     reused_fixtures: frozenset[str] = frozenset()  # the project's own fixtures the conftest uses instead of ours
     doubles: tuple[Double, ...] = ()  # outside services the suite answers in process
+    sqlite_setup: tuple[str, str] = ()  # sqlite3 with no ORM: (app.config key of the file, dotted schema function)

@@ -15,7 +15,7 @@ import ast
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from ...analyze.facts import ModuleFacts
@@ -42,6 +42,10 @@ class OutboundCall:
     port_settings: tuple[str, ...] = ()  # smtp: names the port is read from
     hosts: tuple[str, ...] = ()  # http: hosts of URLs written in the code itself
     json_keys: tuple[tuple[str, ...], ...] = ()  # http: key paths read from the response JSON ("" = any key)
+    method: str = ""  # http: the verb the code sends ("POST"), "" when it names none (`request`, a session)
+    bucket_settings: tuple[str, ...] = ()  # s3: names the bucket is read from
+    buckets: tuple[str, ...] = ()  # s3: bucket names written in the code itself
+    key_prefix: str = ""  # s3: the fixed start of the object key the code writes ("exports/")
     to_caller: bool = False  # smtp: the mail goes to the caller's own address
     subject: bool = False  # smtp: the code sets a Subject header
     tls: bool = False  # smtp: SMTP_SSL or STARTTLS, which a plain fake server cannot answer
@@ -82,7 +86,7 @@ class _Scope:
         fn = facts.function(qual.removeprefix(facts.module + "."))
         self.imports.update({alias: target for alias, target in (fn.imports if fn else ())})
         self.locals: dict[str, ast.expr] = {}
-        for sub in _own_nodes(node):
+        for sub in own_nodes(node):
             if isinstance(sub, ast.Assign) and len(sub.targets) == 1 and isinstance(sub.targets[0], ast.Name):
                 self.locals.setdefault(sub.targets[0].id, sub.value)
             elif isinstance(sub, (ast.With, ast.AsyncWith)):
@@ -187,8 +191,38 @@ def _describe(kind: tuple[str, str], call: ast.Call, scope: _Scope, path: tuple[
                                       if k in ("base_url", "endpoint_url")]
     settings = tuple(dict.fromkeys(n for u in urls for n in _settings(u, scope)))
     hosts = tuple(dict.fromkeys(h for u in urls for h in _url_hosts(u, scope) if h))
-    return OutboundCall(**base, settings=settings, hosts=hosts,
-                        json_keys=_json_keys(scope) if service == "http" else ())
+    if service == "s3":
+        return _s3_call(OutboundCall(**base, settings=settings), scope)
+    verb = (_dotted(call.func) or "").rsplit(".", 1)[-1]
+    return OutboundCall(**base, settings=settings, hosts=hosts, json_keys=_json_keys(scope),
+                        method=verb.upper() if verb in _HTTP_VERBS - {"request", "stream"} else "")
+
+
+def _s3_call(found: OutboundCall, scope: _Scope) -> OutboundCall:
+    """The bucket and key of the S3 writes in the function that made the client: `put_object(Bucket=,
+    Key=)`, `upload_file(path, bucket, key)`, `upload_fileobj(f, bucket, key)`, `resource.Bucket(name)`."""
+    buckets: list[ast.expr] = []
+    keys: list[ast.expr] = []
+    for call in _calls(scope.node):
+        method = call.func.attr if isinstance(call.func, ast.Attribute) else ""
+        at = 1 if method in ("upload_file", "upload_fileobj") else None
+        bucket = _arg(call, 0, "Bucket") if method == "Bucket" else \
+            _arg(call, at, "Bucket") if at is not None else next((v for k, v in _keywords(call) if k == "Bucket"), None)
+        key = _arg(call, at + 1, "Key") if at is not None else next((v for k, v in _keywords(call) if k == "Key"), None)
+        buckets += [bucket] if bucket is not None else []
+        keys += [key] if key is not None and method != "Bucket" else []
+    names = tuple(dict.fromkeys(n for b in buckets for n in _settings(b, scope)))
+    literal = tuple(dict.fromkeys(t for b in buckets if (t := _const_str(scope.value(b)))))
+    prefix = _fixed_start(keys[0], scope) if keys else ""
+    return replace(found, bucket_settings=names, buckets=literal, key_prefix=prefix)
+
+
+def _fixed_start(node: ast.expr, scope: _Scope) -> str:
+    """The text a string expression always starts with: all of a literal, the head of an f-string."""
+    node = scope.value(node)
+    if isinstance(node, ast.JoinedStr):
+        node = node.values[0] if node.values else None
+    return _const_str(node) or ""
 
 
 def _settings(node: ast.expr | None, scope: _Scope) -> tuple[str, ...]:
@@ -231,7 +265,7 @@ def _json_keys(scope: _Scope) -> tuple[tuple[str, ...], ...]:
     computes), `data.get("x")`."""
     holders = {name for name, value in scope.locals.items() if _is_json_call(value)}
     paths: list[tuple[str, ...]] = []
-    for sub in _own_nodes(scope.node):
+    for sub in own_nodes(scope.node):
         keys: list[str] = []
         node = sub
         while True:
@@ -255,7 +289,7 @@ def _json_keys(scope: _Scope) -> tuple[tuple[str, ...], ...]:
 
 def _header_values(scope: _Scope, header: str) -> Iterator[ast.expr]:
     """`message["To"] = ...` in the function, and the `to_addrs` of `sendmail`/`send_message` for "To"."""
-    for sub in _own_nodes(scope.node):
+    for sub in own_nodes(scope.node):
         if isinstance(sub, ast.Assign) and any(isinstance(t, ast.Subscript) and _const_str(t.slice) == header
                                                for t in sub.targets):
             yield scope.value(sub.value)
@@ -296,19 +330,21 @@ def _function_node(tree: ast.Module, line: int, name: str) -> ast.FunctionDef | 
     return None
 
 
-def _own_nodes(fn: ast.AST) -> Iterator[ast.AST]:
-    """The nodes of a function body, not those of functions or classes defined inside it."""
-    stack = list(ast.iter_child_nodes(fn))
-    while stack:
-        node = stack.pop(0)
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            continue
-        yield node
-        stack.extend(ast.iter_child_nodes(node))
+def own_nodes(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
+    """The nodes of a function's body in source order, without those of the functions, lambdas and
+    classes defined inside it (their code runs at another time)."""
+    out: list[ast.AST] = []
+    todo: list[ast.AST] = list(reversed(fn.body))
+    while todo:
+        node = todo.pop()
+        out.append(node)
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            todo.extend(reversed(list(ast.iter_child_nodes(node))))
+    return out
 
 
-def _calls(fn: ast.AST) -> list[ast.Call]:
-    return sorted((n for n in _own_nodes(fn) if isinstance(n, ast.Call)), key=lambda c: (c.lineno, c.col_offset))
+def _calls(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Call]:
+    return sorted((n for n in own_nodes(fn) if isinstance(n, ast.Call)), key=lambda c: (c.lineno, c.col_offset))
 
 
 def _is_json_call(node: ast.AST | None) -> bool:

@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ...analyze.expr import Expr, MaybeExpr, call_args, const, dotted, render
-from ...model import App, Endpoint, OrmModel, Project, Schema
+from ...model import App, Endpoint, OrmModel, Project, Schema, SchemaField
 from .adapters import WebAdapter
 from .code_facts import (
     CodeFacts,
@@ -67,7 +67,7 @@ class _Planner:
 
     # --- the app's users and credentials ---------------------------------------------------------
     def _auth_plan(self) -> AuthPlan:
-        own = self.web.credentials(self.project, self.app, self.models)
+        own = self.web.credentials(self.project, self.app, self.models, self.code)
         if own is not None:  # the framework's auth (DRF tokens, a Flask-Login session) makes credentials
             self.notes.append(own.expiry_note or f"no expired-token tests: the app's `{own.scheme or own.header}` "
                               f"credentials ({own.token_function or own.token_call}) do not expire")
@@ -76,12 +76,39 @@ class _Planner:
         token_fn = next((t.name for t in self.project.token_sources
                          if t.kind == "function" and t.app == self.app.root), None)
         token_call = self._token_call(token_fn) if token_fn else ""
+        if not token_fn and user_model is None:
+            self.auth = AuthPlan()  # what `_signup` reads while the plan is made
+            via_login = self._login_credentials()
+            if via_login is not None:
+                return via_login
         if not token_fn:
             self.notes.append("no token function found: tests of protected endpoints need an `auth_headers` "
                               "fixture of your own")
         flag = self._admin_flag(user_model) if user_model else None
         return AuthPlan(user_model=user_model, token_function=token_fn, token_call=token_call, admin_flag=flag,
                         expired=self._expired(token_fn, token_call) if token_fn and token_call else None)
+
+    def _login_credentials(self) -> AuthPlan | None:
+        """No user model to seed a caller with (sqlite3, no ORM) but a session login: tests sign up and log
+        in through the app's own endpoints and send the session cookie the login sets."""
+        login = self.login_endpoint()
+        signup = self._signup()
+        fields = self.web.login_form(login) if login is not None else None
+        if signup is None or fields is None or self.web.login_shape(login, self.code) is None:
+            return None
+        creds = signup.creds
+        sent = self._login_request(login, fields, creds[signup.user_field], creds[signup.password_field])
+        local = {"form_var": "credentials"} if signup.as_form else {"json_var": "credentials"}
+        register = Request(method="POST", path=signup.endpoint.path, **local)
+        self.notes.append("no expired-token tests: the session cookie of a login through the app has no expiry "
+                          "to set in the past")
+        return AuthPlan(token_call=f"the session cookie of {login.key}", header="Cookie", scheme="",
+                        login=(register, creds, sent))
+
+    def login_endpoint(self) -> Endpoint | None:
+        """The app's login endpoint (the one the analysis found making its credentials)."""
+        return next((e for e in self.endpoints() for t in self.project.token_sources
+                     if t.kind == "endpoint" and t.name == e.key and t.app == self.app.root), None)
 
     def _expired(self, token_fn: str, token_call: str) -> ExpiredToken | None:
         """How tests make an expired token with the app's own token function (a note when they can't)."""
@@ -173,6 +200,9 @@ class _Planner:
         cases += self._not_found(ctx)
         cases += self._invalid(ctx)
         cases += self._conflict(ctx)
+        if ctx.body is not None and ctx.body.kind == "form":
+            formed = (_as_form(c) for c in cases if c.kind != "conflict")  # a conflict's seeds read `payload`
+            cases = [c for c in formed if c.params or c.kind != "invalid-body"]
         return self.doubles.cases(e, cases)
 
     # --- case builders ---------------------------------------------------------------------------
@@ -304,7 +334,22 @@ class _Planner:
             if name in shown or name in keys:
                 values.setdefault(name, value)
         done = {c.name for c in checks if c.kind == "field"}
-        return out + [Check(kind="field", name=k, source=v) for k, v in values.items() if v and k not in done]
+        out += [Check(kind="field", name=k, source=v) for k, v in values.items() if v and k not in done]
+        return out + self._timestamp_checks(ctx, checks)
+
+    def _timestamp_checks(self, ctx: _EndpointCtx, checks: list[Check]) -> list[Check]:
+        """A datetime the app's serializer answers as `isoformat()` text (`created_at`): it parses back,
+        and, when the test reads the row anyway, it is the row's value formatted the same way (never a
+        value the test guesses: the app or the database set it)."""
+        stamped = [f.name for f in ctx.response.fields if ("format", "isoformat") in f.constraints] \
+            if ctx.response else []
+        row = next((c.source for c in checks if c.kind in ("row", "row-exists")
+                    and ctx.response is not None and c.model == ctx.response.model), None)
+        out = [Check(kind="iso-datetime", name=f) for f in stamped]
+        if row is not None:
+            out += [Check(kind="row", model=ctx.response.model, source=row, name=f"{f}.isoformat()",
+                          value_from=f'body["{f}"]') for f in stamped]
+        return out
 
     def _declared_fields(self, ctx: _EndpointCtx, fn: Any, *, built: bool) -> set[str]:
         """Fields the response schema always serializes (pydantic/SQLModel with no `response_model_exclude*`
@@ -406,7 +451,7 @@ class _Planner:
         path_values = self._path_values(e, None)
         created = next((x.model for x in e.effects if x.action == "create" and x.model in self.models), None)
         after = (Check(kind="count", model=created, value=0),) if created else ()
-        no_token = self.web.missing_credentials_status(e)
+        no_token = self.web.missing_credentials_status(e, self.code)
         bad = next((s for a in e.auth if a.kind in USER_AUTH
                     for s in raised_statuses(self.code.function(a.via)) if s == 401), no_token)
         cases = [
@@ -481,6 +526,8 @@ class _Planner:
             has_path = any(p.location == "path" for p in e.params)
             owner = caller if caller in ("user", "admin") else None
             seed = self._seed(ctx, snake(ctx.resource.name), owner) if has_path and ctx.resource else None
+            if has_path and seed is None and not self.web.validates_input:
+                variants = []  # checks in the view run after it loads the row, and no row can be seeded: a 404
             if variants:
                 cases.append(Case(
                     name=f"test_{ctx.name}_rejects_invalid_payload", endpoint=e.key, kind="invalid-body",
@@ -574,7 +621,9 @@ class _Planner:
 
     def _login_cases(self, ctx: _EndpointCtx) -> list[Case] | None:
         """The app's login endpoint: register a user through the app's own sign-up endpoint, then log
-        in with those credentials (and with a wrong password)."""
+        in with those credentials, with a wrong password and as a user nobody registered. Credentials
+        go the way the view reads them (a form, or JSON); a session login is checked in the session
+        cookie it sets (the user's id there, or not), a token login in the token it answers."""
         e = ctx.e
         is_login = any(t.kind == "endpoint" and t.name == e.key and t.app == self.app.root
                        for t in self.project.token_sources)
@@ -586,39 +635,105 @@ class _Planner:
             self.notes.append(f"{e.key}: login endpoint without a sign-up endpoint or form fields found; "
                               "no login tests")
             return []
-        signup_ep, creds, user_field, password_field = signup
-        wrong = next((s for s in ctx.raises if s in (400, 401, 403)), 401)
-        reg = (signup_ep.path, creds)
+        shape = self.web.login_shape(e, self.code)
+        creds = signup.creds
+        wrong = next((s for s in ctx.raises if s in (400, 401, 403)),
+                     shape.failure_status if shape and shape.failure_status else 401)
+        reg = (signup.endpoint.path, creds)
         token_field = "access_token" if ctx.response and "access_token" in {f.name for f in ctx.response.fields} \
             else None
         ok = e.status_code or 200
-        login_form = {form[0]: creds[user_field], form[1]: creds[password_field]}
-        bad_form = {form[0]: creds[user_field], form[1]: creds[password_field] + "-wrong"}
+        sent = self._login_request(e, form, creds[signup.user_field], creds[signup.password_field])
+        bad = self._login_request(e, form, creds[signup.user_field], creds[signup.password_field] + "-wrong")
+        nobody = self._login_request(e, form, _unknown(creds[signup.user_field]), creds[signup.password_field])
         checks = (Check(kind="truthy", name=token_field),) if token_field else ()
-        checks += tuple(self._body_checks(ctx, Request(method=e.method, path=e.path), None, list(checks)))
+        if shape is not None:
+            checks += (Check(kind="session-has", name=shape.session_key),)
+        shown = {f.name for f in ctx.response.fields} if ctx.response and ok < 300 else set()
+        if sent.json is not None and signup.user_field in shown:  # the logged-in user, as JSON (`user.to_dict()`)
+            checks += (Check(kind="field", name=signup.user_field, source=f'payload["{signup.user_field}"]'),)
+        if ok < 300:
+            checks += tuple(self._body_checks(ctx, Request(method=e.method, path=e.path), None, list(checks)))
+        refused: tuple[Check, ...] = ()
+        if shape is not None:
+            refused = (Check(kind="session-lacks", name=shape.session_key),)
+            refused += tuple(Check(kind="flashed", value=m) for m in shape.flashes[:1])
+        what = "logs_in_registered_user" if shape is not None and not token_field else \
+            "returns_token_for_registered_user"
         return [
-            Case(name=f"test_{ctx.name}_returns_token_for_registered_user", endpoint=e.key, kind="login",
-                 expect_status=ok, register=reg, checks=checks,
-                 request=Request(method=e.method, path=e.path, form=login_form)),
+            Case(name=f"test_{ctx.name}_{what}", endpoint=e.key, kind="login", expect_status=ok, register=reg,
+                 register_form=signup.as_form, checks=checks, request=sent),
             Case(name=f"test_{ctx.name}_with_wrong_password_returns_{wrong}", endpoint=e.key,
-                 kind="login-wrong-password", expect_status=wrong, register=reg,
-                 request=Request(method=e.method, path=e.path, form=bad_form)),
+                 kind="login-wrong-password", expect_status=wrong, register=reg, register_form=signup.as_form,
+                 checks=refused, request=bad),
+            Case(name=f"test_{ctx.name}_with_unknown_user_returns_{wrong}", endpoint=e.key,
+                 kind="login-unknown-user", expect_status=wrong, checks=refused, request=nobody),
         ]
 
-    def _signup(self) -> tuple[Endpoint, dict[str, Any], str, str] | None:
+    def _login_request(self, e: Endpoint, fields: tuple[str, str], user: Any, password: Any) -> Request:
+        """The login request, as JSON when the view reads the credentials from its JSON body."""
+        body = {fields[0]: user, fields[1]: password}
+        if any(p.name == fields[0] and p.location == "body" for p in e.params):
+            return Request(method=e.method, path=e.path, json=body)
+        return Request(method=e.method, path=e.path, form=body)
+
+    def _signup(self) -> _Signup | None:
+        """The app's sign-up endpoint: an unprotected POST that creates a user (or a view that reads a
+        username and a password from its form), with the credentials it is sent."""
         user = self.auth.user_model
         for e in self.endpoints():
-            if e.method != "POST" or e.auth or not any(x.action == "create" and x.model == user for x in e.effects):
+            if e.method != "POST" or e.auth:
                 continue
             schema = self.schemas.get(e.request_schema or "")
-            if schema is None:
+            creates = any(x.action == "create" and x.model == user for x in e.effects)
+            form = tuple(SchemaField(name=p.name, type=p.type, required=p.required) for p in e.params
+                         if p.location == "form")
+            as_form = (schema is None and bool(form)) or (schema is not None and schema.kind == "form")
+            if schema is None and form:
+                schema = Schema(name=f"{e.handler}.form", kind="form", fields=form)
+            if schema is None or not (creates or (as_form and "register" in e.path + e.handler)):
                 continue
             names = [f.name for f in schema.fields]
             password = next((n for n in names if "password" in n), None)
             login = next((n for n in names if n in ("email", "username", "login")), None)
             if password and login:
-                return e, payload(schema, schemas=self.schemas), login, password
+                return _Signup(endpoint=e, creds=payload(schema, schemas=self.schemas), user_field=login,
+                               password_field=password, as_form=as_form)
         return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Signup:
+    """The sign-up endpoint and the credentials a test registers through it."""
+
+    endpoint: Endpoint
+    creds: dict[str, Any]
+    user_field: str
+    password_field: str
+    as_form: bool = False  # it reads a form (`request.form["username"]`), not JSON
+
+
+def _as_form(case: Case) -> Case:
+    """A case of a view that reads a form (`request.form["title"]`): the body goes as form fields, in the
+    local `form`. Of the invalid bodies only those missing a field stay: a form has no types, and a
+    view that indexes `request.form` answers 400 for a missing key."""
+    req = case.request
+
+    def local(text: str) -> str:
+        return "form" + text[len("payload"):] if text.startswith("payload[") else text
+
+    checks = tuple(replace(c, source=local(c.source), value_from=local(c.value_from)) for c in case.checks)
+    params = tuple(p for p in case.params if p[0].startswith("missing-")) if case.kind == "invalid-body" \
+        else case.params
+    form = dict(req.json) if req.json is not None else None
+    return replace(case, checks=checks, params=params, request=replace(
+        req, json=None, json_var=None, json_refs=(), form=form, form_var=req.json_var))
+
+
+def _unknown(user: Any) -> str:
+    """A login nobody registered, shaped like the registered one (an address stays an address)."""
+    text = str(user)
+    return f"nobody-{text}" if "@" in text else f"{text}-nobody"
 
 
 def _unique_sets(model: OrmModel) -> list[list[str]]:

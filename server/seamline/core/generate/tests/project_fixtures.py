@@ -18,6 +18,7 @@ from pathlib import Path
 from ..writer import unstamp
 from .adapters import Section
 from .model import Suite
+from .outbound import own_nodes
 
 log = logging.getLogger(__name__)
 
@@ -222,7 +223,7 @@ def _produced(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.expr | None:
     """The expression the fixture yields or returns, through `with X as c: yield c` and `c = X`."""
     bound: dict[str, ast.expr] = {}
     produced: ast.expr | None = None
-    for node in _own_nodes(fn):
+    for node in own_nodes(fn):
         if isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
                 if isinstance(item.optional_vars, ast.Name):
@@ -236,18 +237,6 @@ def _produced(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.expr | None:
         seen.add(produced.id)
         produced = bound[produced.id]
     return produced
-
-
-def _own_nodes(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
-    """The fixture's nodes in source order, without those of functions defined inside it."""
-    out: list[ast.AST] = []
-    todo: list[ast.AST] = list(reversed(fn.body))
-    while todo:
-        node = todo.pop()
-        out.append(node)
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            todo.extend(reversed(list(ast.iter_child_nodes(node))))
-    return out
 
 
 def _made(value: ast.expr | None, imports: dict[str, str], params: tuple[str, ...]) -> tuple[str, str]:
@@ -281,7 +270,7 @@ def _app_ref(expr: ast.expr, imports: dict[str, str], params: tuple[str, ...]) -
 def _touches(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, ...]:
     """What in the fixture points the app or the tests at something of its own choosing."""
     found: list[str] = []
-    for node in _own_nodes(fn):
+    for node in own_nodes(fn):
         if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) \
                 and node.value.attr == "dependency_overrides":
             found.append(f"overrides {ast.unparse(node.slice)}")
