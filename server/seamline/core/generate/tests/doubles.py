@@ -1,14 +1,13 @@
 """Test doubles for the outside services an endpoint calls: an HTTP API (httpx calls faked by respx,
-`requests` calls by responses), a mail relay (smtplib, faked by an aiosmtpd server in the test process)
-and S3 (boto3, faked by moto).
+`requests` calls by responses, aiohttp calls by aioresponses), a mail relay (smtplib, faked by an
+aiosmtpd server in the test process) and S3 (boto3, faked by moto).
 
 The conftest points the app's settings for those services at the doubles before the app is imported
 (settings objects read the environment at import), so no test ever reaches the real service, and
 every test runs with the doubles answering. On top of the endpoint's ordinary cases, its happy path
 asserts that the double was used (and, for mail, what was sent; for S3, what was stored), and failure
 cases make the double time out, answer 503, refuse the mail or lose the bucket: the app must answer with
-an error of its own or a fallback, never crash with a 500. aiohttp calls are found but get no double yet
-(a note says so).
+an error of its own or a fallback, never crash with a 500.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ import json
 import logging
 import re
 import textwrap
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ...model import App, Endpoint, Project
@@ -35,7 +34,10 @@ _URL_SUFFIXES = ("_base_url", "_url", "_uri", "_endpoint", "_host", "_addr")
 _TEXT_KEYS = re.compile(r"(name|title|status|message|text|description|currency|code|email|token|type|slug|label|"
                         r"error|reason)$", re.IGNORECASE)
 _URL_KEYS = re.compile(r"(url|uri|href|link)$", re.IGNORECASE)
-_FAKED_HTTP = ("httpx", "requests")  # the HTTP clients a double answers (respx, responses)
+_FAKED_HTTP = ("httpx", "requests", "aiohttp")  # the clients a double answers (respx, responses, aioresponses)
+# what a test raises to make the API time out, per library; aiohttp's is also an asyncio.TimeoutError
+_TIMEOUTS = {"httpx": "httpx.ConnectTimeout", "requests": "requests.ConnectTimeout",
+             "aiohttp": "aiohttp.ServerTimeoutError"}
 _ANY_METHOD = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 # moto answers any credentials; these only keep boto3 from looking for real ones (and from using them)
 _FAKE_AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
@@ -84,8 +86,8 @@ class DoublePlanner:
         if call.kind == "http":
             if call.client not in _FAKED_HTTP:
                 self.notes.append(f"{e.key}: calls an HTTP API with {call.client} ({where}); Seamline fakes httpx "
-                                  "(respx) and requests (responses) calls only, so its tests reach whatever that "
-                                  "URL names")
+                                  "(respx), requests (responses) and aiohttp (aioresponses) calls only, so its tests "
+                                  "reach whatever that URL names")
                 return None
             return self._http_double(e, call, where)
         if call.kind == "smtp":
@@ -120,7 +122,7 @@ class DoublePlanner:
         methods = () if known is not None and not known.methods or not call.method else \
             tuple(dict.fromkeys((*(known.methods if known else ()), call.method)))
         double = Double(kind="http", fixture=fixture, what=what, settings=env, host=host, url=url, body=body,
-                        client=call.client, methods=methods if call.client == "requests" else ())
+                        client=call.client, methods=methods if call.client in _ROUTED_BY_VERB else ())
         self._used[fixture] = double
         return double
 
@@ -256,7 +258,7 @@ def docstring(text: str, width: int) -> list[str]:
 def arrange_lines(case: Case, doubles: tuple[Double, ...]) -> list[str]:
     """The line that makes the double fail, before the request."""
     if case.kind == "outside-timeout":
-        return [f"{case.double}.mock(side_effect={_library(case.double, doubles)}.ConnectTimeout)"]
+        return [f"{case.double}.mock(side_effect={_TIMEOUTS[_library(case.double, doubles)]})"]
     if case.kind == "outside-error":
         return [f"{case.double}.respond(503)"]
     if case.kind == "outside-refused":
@@ -322,7 +324,7 @@ def conftest_sections(doubles: tuple[Double, ...], *, line: int) -> list[Section
     if pointed:
         sections.append(Section(code=_OUTSIDE_APIS.format(apis=json.dumps(pointed)),
                                 setup="os.environ.update(OUTSIDE_APIS)"))
-    routed = [d for d in apis if d.client != "requests"]  # httpx: respx routes
+    routed = [d for d in apis if d.client not in _FAKERS]  # httpx: respx routes
     if routed:
         routes = "\n".join(_route_line(d, line) for d in routed)
         code = _APIS_FIXTURE.format(routes=routes)
@@ -332,7 +334,8 @@ def conftest_sections(doubles: tuple[Double, ...], *, line: int) -> list[Section
                             "`.respond(503)`.", line - 4)
             code += _API_FIXTURE.format(fixture=d.fixture, doc="\n    ".join(doc))
         sections.append(Section(third_party=("import respx",), code=code))
-    sections += _requests_sections([d for d in apis if d.client == "requests"], line=line)
+    for client, faker in _FAKERS.items():
+        sections += _library_sections([d for d in apis if d.client == client], faker, line=line)
     if smtp is not None:
         env = ", ".join([f'"{s}": FAKE_SMTP.host' for s in smtp.settings] +
                         [f'"{s}": str(FAKE_SMTP.port)' for s in smtp.port_settings])
@@ -351,29 +354,43 @@ def conftest_sections(doubles: tuple[Double, ...], *, line: int) -> list[Section
     return sections
 
 
-def _requests_sections(apis: list[Double], *, line: int) -> list[Section]:
-    """The `requests` APIs: one `RequestsApi` (a set of `responses` routes) per API."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Faker:
+    """How the conftest answers the APIs the app calls with one library other than httpx: a class shaped
+    like a respx route (one instance per API) and an autouse fixture holding them by fixture name."""
+
+    cls: str  # the class in the conftest: "RequestsApi"
+    fixture: str  # the autouse fixture: "outside_requests"
+    route: str  # how a fixture's docstring names what answers: "a `responses` route"
+    imports: tuple[str, ...]
+    stdlib: tuple[str, ...] = ()
+    code: str  # the class
+    fixture_code: str  # the fixture, `{apis}` standing for the instances
+
+
+def _library_sections(apis: list[Double], faker: _Faker, *, line: int) -> list[Section]:
+    """The APIs the app calls with one library: an instance of `faker.cls` per API."""
     if not apis:
         return []
     entries = []
     for d in apis:
-        entry = (f"{' ' * 12}{json.dumps(d.fixture)}: RequestsApi(mock, {json.dumps(d.host)}, "
-                 f"{_tuple(d.methods or _ANY_METHOD)}, {json.dumps(d.body)}),")
+        head = f"{' ' * 12}{json.dumps(d.fixture)}: {faker.cls}("
+        entry = f"{head}mock, {json.dumps(d.host)}, {_tuple(d.methods or _ANY_METHOD)}, {json.dumps(d.body)}),"
         if len(entry) > line:
             body = json.dumps(d.body)
             if len(body) + 17 > line:
                 body = json.dumps(d.body, indent=4).replace("\n", "\n" + " " * 16)
-            entry = (f"{' ' * 12}{json.dumps(d.fixture)}: RequestsApi(\n{' ' * 16}mock, {json.dumps(d.host)}, "
+            entry = (f"{head}\n{' ' * 16}mock, {json.dumps(d.host)}, "
                      f"{_tuple(d.methods or _ANY_METHOD)},\n{' ' * 16}{body},\n{' ' * 12}),")
         entries.append(entry)
-    code = _REQUESTS_API + _REQUESTS_FIXTURE.format(apis="\n".join(entries))
+    code = faker.code + faker.fixture_code.format(apis="\n".join(entries))
     for d in apis:
-        doc = docstring(f"The stand-in for {d.what} (a `responses` route). `.called` tells whether the app "
-                        "called it; a test makes it fail with `.mock(side_effect=requests.ConnectTimeout)` or "
+        doc = docstring(f"The stand-in for {d.what} ({faker.route}). `.called` tells whether the app "
+                        f"called it; a test makes it fail with `.mock(side_effect={_TIMEOUTS[d.client]})` or "
                         "`.respond(503)`.", line - 4)
         code += _API_FIXTURE.format(fixture=d.fixture, doc="\n    ".join(doc)).replace(
-            "(outside_apis)", "(outside_requests)").replace("outside_apis[", "outside_requests[")
-    return [Section(third_party=("import responses",), code=code)]
+            "outside_apis", faker.fixture)
+    return [Section(stdlib=faker.stdlib, third_party=faker.imports, code=code)]
 
 
 def _s3_section(s3: Double, *, line: int) -> Section:
@@ -400,8 +417,8 @@ def _tuple(items: tuple[str, ...]) -> str:
 
 _OUTSIDE_APIS = '''
 # Outside HTTP APIs the app calls: each setting gets a host only the doubles below answer (respx for
-# httpx, responses for requests), set before the app is imported and over `.seamline/env`, so no
-# test reaches the real API.
+# httpx, responses for requests, aioresponses for aiohttp), set before the app is imported and over
+# `.seamline/env`, so no test reaches the real API.
 OUTSIDE_APIS = {apis}
 '''
 
@@ -521,6 +538,61 @@ def outside_requests():
 {apis}
         }}
 '''
+
+_AIOHTTP_API = '''
+class AiohttpApi:
+    """An outside HTTP API the app calls with aiohttp, answered in this process by aioresponses for
+    every path of `host`: 200 with the JSON the app reads. Shaped like a respx route: `.called`,
+    `.respond(503)`, `.mock(side_effect=aiohttp.ServerTimeoutError)`."""
+
+    def __init__(self, mock, host, methods, body):
+        self.calls = 0
+        self._status, self._body, self._failure = 200, body, None
+        url = re.compile(rf"https?://{re.escape(host)}([/?].*)?$")
+        for method in methods:
+            mock.add(url, method=method, callback=self._answer, repeat=True)
+
+    @property
+    def called(self) -> bool:
+        return self.calls > 0
+
+    def respond(self, status, json=None):
+        self._status, self._body, self._failure = status, json, None
+
+    def mock(self, side_effect):
+        self._failure = side_effect
+
+    def _answer(self, url, **kwargs):
+        self.calls += 1
+        if self._failure is not None:  # raised inside the app's `session.get(...)`, as a real timeout is
+            raise self._failure("no answer from the API (Seamline test double)")
+        # a reason phrase, as a real server sends: aiohttp's raise_for_status() expects one
+        return CallbackResult(status=self._status, payload=self._body, reason=HTTPStatus(self._status).phrase)
+'''
+
+_AIOHTTP_FIXTURE = '''
+
+@pytest.fixture(autouse=True)
+def outside_aiohttp():
+    """Every outside HTTP API the app calls with aiohttp, answered in this process by aioresponses in
+    every test. aioresponses lets no request out: an unexpected outside call raises
+    ClientConnectionError."""
+    with aioresponses() as mock:
+        yield {{
+{apis}
+        }}
+'''
+
+# the libraries answered by a class of the conftest (httpx is answered by respx routes themselves)
+_FAKERS = {
+    "requests": _Faker(cls="RequestsApi", fixture="outside_requests", route="a `responses` route",
+                       imports=("import responses",), code=_REQUESTS_API, fixture_code=_REQUESTS_FIXTURE),
+    "aiohttp": _Faker(cls="AiohttpApi", fixture="outside_aiohttp", route="an aioresponses route",
+                      imports=("from aioresponses import CallbackResult, aioresponses",),
+                      stdlib=("from http import HTTPStatus",),
+                      code=_AIOHTTP_API, fixture_code=_AIOHTTP_FIXTURE),
+}
+_ROUTED_BY_VERB = tuple(_FAKERS)  # their doubles answer the verbs the app sends, not every verb
 
 _S3_FAKE = '''
 class FakeS3:
