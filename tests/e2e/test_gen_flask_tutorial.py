@@ -1,6 +1,7 @@
 """Generated tests on the Flask tutorial, run for real: form register and login, the user id in Flask's
 session, flashed errors, a `login_required` that redirects. The tutorial as written (sqlite3, no ORM:
-tests/fixtures/apps/flask_tutorial) runs its suite with pytest on a fresh SQLite file per test; its port
+tests/fixtures/apps/flask_tutorial) goes through `seamline run` with no services, so no compose file and
+no docker: a fresh SQLite file per test; its port
 to Flask-SQLAlchemy (tests/fixtures/apps/flask_tutorial_sqla) goes through `seamline run` against
 Postgres in docker. Everything passes on the apps as written; with the password check taken out of the
 login view, the wrong-password test fails, and no other."""
@@ -8,10 +9,8 @@ login view, the wrong-password test fails, and no other."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import shutil
-import subprocess
-import sys
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -25,32 +24,46 @@ CHECK = "if user is None or not check_password_hash(user.password, password):"
 RAW_CHECK = 'if user is None or not check_password_hash(user["password"], password):'
 
 
-def _run_raw_tutorial(root: Path, *, break_login: bool) -> tuple[list[str], list[str]]:
-    """(passed, failed) test names of the generated suite of a copy of the sqlite3 tutorial at `root`."""
+def _run_raw_tutorial(root: Path, capsys, *, break_login: bool) -> tuple[dict, str]:
+    """(`seamline run --format json`'s app document: outcomes read from pytest's junit report, failures
+    classified, findings; what it said on stderr) for the generated suite of a copy of the sqlite3
+    tutorial at `root`."""
     shutil.copytree(APPS / "flask_tutorial", root, ignore=shutil.ignore_patterns("__pycache__", "tests", "instance"))
     if break_login:
         auth = root / "flaskr" / "auth.py"
         assert RAW_CHECK in auth.read_text()
         auth.write_text(auth.read_text().replace(RAW_CHECK, "if user is None:"))
     assert main(["gen", "tests", str(root), "--flows"]) == 0
-    junit = root / "junit.xml"
-    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={junit}",
-                    "tests/integration"], cwd=root, capture_output=True, timeout=300, check=False)
-    cases = ET.parse(junit).getroot().iter("testcase")
-    outcomes = [(c.get("name"), c.find("failure") is None and c.find("error") is None) for c in cases]
-    return [n for n, ok in outcomes if ok], [n for n, ok in outcomes if not ok]
+    capsys.readouterr()
+    code = main(["run", str(root), "--flows", "--require-docker", "--format", "json"])
+    out = capsys.readouterr()
+    doc = json.loads(out.out)
+    assert doc["ran"] is True and doc["fallback"] is False, out.err[-3000:]
+    (app,) = doc["apps"]
+    assert code == (1 if app["failed"] else 0), out.err[-3000:]
+    return app, out.err
 
 
-def test_generated_suite_on_the_sqlite3_tutorial_passes_and_catches_a_login_without_password_check(tmp_path):
+def test_generated_suite_on_the_sqlite3_tutorial_passes_and_catches_a_login_without_password_check(
+        tmp_path, monkeypatch, capsys):
+    """`seamline run` on an app whose only data store is SQLite: no services, so no compose file and no
+    docker (DOCKER_HOST names a socket that does not exist, and --require-docker does not refuse); a real
+    run, not a fallback one."""
     if importlib.util.find_spec("flask") is None:
         pytest.skip("flask is not installed: pip install -e '.[examples]'")
-    passed, failed = _run_raw_tutorial(tmp_path / "as-written" / "flask_tutorial", break_login=False)
-    assert failed == [] and len(passed) >= 30, (passed, failed)
-    assert {"test_login_logs_in_registered_user", "test_login_with_wrong_password_returns_200",
-            "test_login_with_unknown_user_returns_200", "test_flow_sign_up_log_in_and_call_create",
-            "test_create_returns_302", "test_delete_without_token_returns_302"} <= set(passed)
-    passed, failed = _run_raw_tutorial(tmp_path / "broken" / "flask_tutorial", break_login=True)
-    assert failed == ["test_login_with_wrong_password_returns_200"], (passed, failed)
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    app, err = _run_raw_tutorial(tmp_path / "as-written" / "flask_tutorial", capsys, break_login=False)
+    assert "no services to start (sqlite needs no container)" in err, err[-3000:]
+    assert "No docker engine" not in err and "fallback" not in err, err[-3000:]
+    assert not list((tmp_path / "as-written" / "flask_tutorial").glob("compose*.y*ml"))
+    assert app["failed"] == 0 and app["passed"] == app["total"] >= 30, app
+    assert app["findings"] == []
+
+    app, _ = _run_raw_tutorial(tmp_path / "broken" / "flask_tutorial", capsys, break_login=True)
+    assert [(f["test"].rsplit("::", 1)[-1], f["category"]) for f in app["failures"]] == \
+        [("test_login_with_wrong_password_returns_200", "app-bug")], app["failures"]
+    assert [(f["code"], f["file"], f["fallback"]) for f in app["findings"]] == \
+        [("app-bug-accepts-wrong-credentials", "flaskr/auth.py", False)]
 
 
 @pytest.mark.docker

@@ -114,8 +114,9 @@ class SuiteRun:
 
 
 def verify(root: Path, project: Project, args: argparse.Namespace) -> list[SuiteRun] | None:
-    """Run each app's generated suite (in the environment unless `args.no_env`) and classify the
-    failures; None when the environment could not be brought up (the reason is printed)."""
+    """Run each app's generated suite (in the environment unless `args.no_env`, or unless the apps need
+    no container: `containers_needed`) and classify the failures; None when the environment could not be
+    brought up (the reason is printed)."""
     suites = [s for s in plan_tests(project, root=root, output=args.out, flows=_has_flows(root, project, args))
               if s.modules]
     python = args.python or sys.executable
@@ -123,6 +124,9 @@ def verify(root: Path, project: Project, args: argparse.Namespace) -> list[Suite
         raise UsageError(f"--workers needs pytest-xdist in {python}: pip install pytest-xdist")
     if args.no_env:
         print("running against the services already configured (--no-env): .seamline/env or the environment")
+        results = [_run_suite(root, s, {}, args) for s in suites]
+    elif not (needed := containers_needed(root, project, suites)).containers:
+        print(needed.message)
         results = [_run_suite(root, s, {}, args) for s in suites]
     else:
         problem = engine_problem()
@@ -137,6 +141,38 @@ def verify(root: Path, project: Project, args: argparse.Namespace) -> list[Suite
                      report=classify(result.outcomes, suites=[suite], project=project,
                                      app_packages=_packages(root, suite)))
             for suite, result in zip(suites, results)]
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Containers:
+    """What the suites' apps need started for a run: the kinds of container, and, when none, why."""
+
+    containers: tuple[str, ...] = ()
+    message: str = ""
+
+
+def containers_needed(root: Path, project: Project, suites: list[Suite]) -> Containers:
+    """The containers a run of `suites` needs: one per kind of service their apps use (none for SQLite,
+    none for a service the generated tests answer in process), plus what a compose file already in the
+    workspace provides (its services may be ones the analysis cannot see). None needed: the suites run
+    as they are, with no compose file and no docker engine; a real run, not a fallback."""
+    from ..core.generate.compose import container_kinds
+    from ..core.generate.workspace_compose import find_compose_files, service_kinds
+
+    apps = {s.app for s in suites}
+    services = [s for s in project.services if s.app in apps]
+    faked = {d.kind for s in suites for d in s.doubles}
+    kinds = set(container_kinds(services))
+    for file in find_compose_files(root):
+        kinds |= set(service_kinds(file.read_text(encoding="utf-8", errors="replace")).values())
+    needed = tuple(sorted(kinds - faked))
+    if needed:
+        return Containers(containers=needed)
+    found = list(dict.fromkeys(s.kind for s in services))
+    why = [f"{k} is answered in process by the generated tests" if k in faked else f"{k} needs no container"
+           for k in found]
+    return Containers(message="no services to start (" + ("; ".join(why) or "the app uses no backing service")
+                      + "): running the generated tests as they are, with no compose file and no docker")
 
 
 def _verify_without_docker(root: Path, project: Project, suites: list[Suite], args: argparse.Namespace,
@@ -332,7 +368,8 @@ def add_parsers(sub: argparse._SubParsersAction, gen: argparse._SubParsersAction
         p.add_argument("--python", help="interpreter that has the app's dependencies (default: this one)")
         p.add_argument("--require-docker", action="store_true",
                        help="fail when no docker engine answers (also REQUIRE_DOCKER=1) instead of falling back to "
-                            "SQLite and in-process fakes")
+                            "SQLite and in-process fakes. An app that needs no container (its data in SQLite, "
+                            "its outside services answered in process) runs without docker either way")
         p.add_argument("--no-mark", action="store_true",
                        help="do not mark failing tests in the generated files (app bug kept failing with the reason; "
                             "generator mistake skipped with the reason)")
