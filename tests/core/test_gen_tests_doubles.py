@@ -287,7 +287,7 @@ def test_the_requests_double_answers_the_webhook_and_fails_in_two_ways(tasks):
 def test_the_s3_double_creates_the_bucket_checks_the_key_and_loses_the_bucket(tasks):
     _, _, files = tasks
     names = _tests(files[SHARING])
-    at = names.index("test_project_sharing_export_returns_200")
+    at = names.index("test_project_sharing_export_returns_201")  # the action answers 201 Created
     assert names[at + 1] == "test_project_sharing_export_when_s3_bucket_is_missing_is_handled"
     happy = function_source(files[SHARING], names[at])
     assert 'assert fake_s3.keys(), "the app stored nothing in the S3 bucket behind EXPORTS_BUCKET"' in happy

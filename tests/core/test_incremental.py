@@ -614,3 +614,94 @@ def test_editor_rescans_leave_the_disk_cache_to_the_next_full_scan(tmp_path):
     assert parsed_by_a_fresh_index("after-edit") == 1  # the editor rescan did not write the cache
     scan(root, index=index)  # a full scan writes what the editor rescans put off
     assert parsed_by_a_fresh_index("after-full-scan") == 0
+
+
+def _generated_workspace(tmp_path: Path):
+    """The benchmark's synthetic workspace at a small size, scanned once with `index`."""
+    bench = _benchmark_generator()
+    root = tmp_path / "workspace"
+    root.mkdir()
+    gen = bench.generate(root, modules=60)
+    index = Index()
+    scan(root, index=index)
+    return root, gen, index
+
+
+def _sub(path: Path, pattern: str, repl: str) -> None:
+    import re
+
+    text = path.read_text()
+    new, count = re.subn(pattern, repl, text, count=1)
+    assert count == 1, (path, pattern)
+    path.write_text(new)
+
+
+def test_flask_registration_and_blueprint_edits_match_a_fresh_scan(tmp_path):
+    """The Flask graph (objects, routes, registrations) is memoized per module and each route
+    per mount: a registration's prefix moving in the factory, a blueprint dropped from and put
+    back into the factory, a blueprint renamed, and a route added each relink like a fresh scan."""
+    root, gen, index = _generated_workspace(tmp_path)
+    factory = root / "flask_svc" / "app" / "__init__.py"
+    original = factory.read_text()
+    bp = gen.edit_flask_file
+    name = bp.stem
+    # the prefix moves: given at registration (replacing the blueprint's own, if any)
+    _sub(factory, rf"app\.register_blueprint\({name}_bp(, url_prefix=\"[^\"]*\")?\)",
+         f'app.register_blueprint({name}_bp, url_prefix="/moved")')
+    p = _rescan_matches_fresh(root, index, factory)
+    assert any(e.path.startswith("/moved/") and e.file.endswith(f"{name}.py") for e in p.endpoints)
+    # dropped from the factory: reported under its own prefix, with a finding
+    _sub(factory, rf"\n    app\.register_blueprint\({name}_bp[^\n]*", "")
+    p = _rescan_matches_fresh(root, index, factory)
+    assert any(f.code == "unregistered-blueprint" for f in p.findings)
+    assert not any(e.path.startswith("/moved/") for e in p.endpoints)
+    factory.write_text(original)
+    p = _rescan_matches_fresh(root, index, factory)
+    assert not any(f.code == "unregistered-blueprint" for f in p.findings)
+    # the blueprint's name (endpoint names) and a new route on it
+    _sub(bp, rf'Blueprint\("{name}"', 'Blueprint("renamed"')
+    p = _rescan_matches_fresh(root, index, bp)
+    assert any(e.name.startswith("renamed.") for e in p.endpoints)
+    bp.write_text(bp.read_text() + '\n\n@bp.get("/added")\ndef added():\n    return {}\n')
+    p = _rescan_matches_fresh(root, index, bp)
+    assert any(e.path.endswith("/added") and e.name == "renamed.added" for e in p.endpoints)
+    store = index.app_state["flask_svc"][LASTING_KEY]
+    assert store.reused > store.computed, (store.computed, store.reused)  # the other blueprint was reused
+
+
+def test_django_urlconf_view_and_serializer_edits_match_a_fresh_scan(tmp_path):
+    """The Django URL walk is memoized per urlconf and prefix, each urlconf entry and router
+    registration per mount, serializer schemas per serializer: an include's prefix and target
+    moving, a router prefix, a view's permissions and a serializer's fields each relink like a
+    fresh scan."""
+    root, gen, index = _generated_workspace(tmp_path)
+    app_dir = gen.edit_django_dir
+    app = app_dir.name
+    root_urls = root / "django_svc" / "config" / "urls.py"
+    prefix = app.replace("_", "-")
+    # the include's prefix, then its target (a module that does not exist), then back
+    _sub(root_urls, rf'path\("api/{prefix}/", include', f'path("api/v2/{prefix}/", include')
+    p = _rescan_matches_fresh(root, index, root_urls)
+    assert any(e.path.startswith(f"/api/v2/{prefix}/") for e in p.endpoints)
+    _sub(root_urls, rf'include\("apps\.{app}\.urls"\)', f'include("apps.{app}.missing_urls")')
+    p = _rescan_matches_fresh(root, index, root_urls)
+    assert not any(e.path.startswith(f"/api/v2/{prefix}/") for e in p.endpoints)
+    assert any(f.code == "django-external-urls" for f in p.findings)
+    _sub(root_urls, rf'include\("apps\.{app}\.missing_urls"\)', f'include("apps.{app}.urls")')
+    _rescan_matches_fresh(root, index, root_urls)
+    # a router prefix in the app's urls.py
+    urls = app_dir / "urls.py"
+    _sub(urls, r'router\.register\(r"([\w-]+)"', r'router.register(r"renamed-\1"')
+    p = _rescan_matches_fresh(root, index, urls)
+    assert any("/renamed-" in e.path for e in p.endpoints)
+    # a view's permissions, with lines above the views after it moving
+    views = app_dir / "views.py"
+    _sub(views, r"permission_classes = \[permissions\.IsAuthenticated\]",
+         "permission_classes = [\n        permissions.AllowAny,\n    ]")
+    _rescan_matches_fresh(root, index, views)
+    # a serializer's Meta fields
+    serializers = app_dir / "serializers.py"
+    _sub(serializers, r'fields = \["id", "name", ', 'fields = ["id", ')
+    _rescan_matches_fresh(root, index, serializers)
+    store = index.app_state["django_svc"][LASTING_KEY]
+    assert store.reused > store.computed, (store.computed, store.reused)

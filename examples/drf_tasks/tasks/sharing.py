@@ -46,4 +46,4 @@ class ProjectSharingViewSet(viewsets.GenericViewSet):
         except ExportNotStored:
             return Response({"detail": "The export could not be stored, try again later."},
                             status=status.HTTP_503_SERVICE_UNAVAILABLE)
-        return Response({"key": key})
+        return Response({"key": key}, status=status.HTTP_201_CREATED)  # a new export, stored under `key`

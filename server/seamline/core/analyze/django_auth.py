@@ -55,7 +55,7 @@ def _resolve_list(ctx: AppContext, module: str, exprs: list[Expr]) -> list[_Name
         if sym is None:
             out.append(_Named(string(e) or "?"))
             continue
-        m = ctx.resolver.module(sym.module) if sym.kind == "class" else None
+        m = ctx.resolver.defining_module(sym) if sym.kind == "class" else None
         out.append(_Named(sym.fqn, m.path if m else "", sym.facts.line if m else 0))
     return out
 
@@ -78,7 +78,7 @@ def _class_list(ctx: AppContext, cls: Symbol, attr: str) -> list[_Named] | None:
         return None
     value, line = sym.facts
     if not value or value[0] != "l":
-        m = ctx.resolver.module(sym.module)
+        m = ctx.resolver.defining_module(sym)
         ctx.finding("drf-auth-unresolved", f"{cls.fqn}.{attr} is not a literal list; the settings default is "
                     "assumed.", file=m.path if m else "", line=line)
         return None

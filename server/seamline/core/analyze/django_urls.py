@@ -140,6 +140,25 @@ class _Walker:
         self.tree = UrlTree(leaves=[], mounts=[], included=set())
 
     def urlconf(self, module: str, prefix: str, params: tuple, namespace: str, depth: int) -> None:
+        """Walk one urlconf under a prefix: memoized (memo.py), so an edit re-walks the urlconfs
+        it touched and those that include them, and reuses the rest."""
+        leaves, mounts, included = self.ctx.memoized(
+            ("django.urlconf", module, prefix, params, namespace, depth),
+            lambda: self._walked(module, prefix, params, namespace, depth), reads=(module,))
+        self.tree.leaves.extend(leaves)
+        self.tree.mounts.extend(mounts)
+        self.tree.included.update(included)
+
+    def _walked(self, module: str, prefix: str, params: tuple, namespace: str, depth: int
+                ) -> tuple[tuple[Leaf, ...], tuple[Mount, ...], frozenset[str]]:
+        saved, self.tree = self.tree, UrlTree(leaves=[], mounts=[], included=set())
+        try:
+            self._urlconf(module, prefix, params, namespace, depth)
+            return tuple(self.tree.leaves), tuple(self.tree.mounts), frozenset(self.tree.included)
+        finally:
+            self.tree = saved
+
+    def _urlconf(self, module: str, prefix: str, params: tuple, namespace: str, depth: int) -> None:
         m = self.r.module(module)
         if m is None:
             self.ctx.finding("django-urlconf-missing", f"urlconf module {module} is not in this app; its routes "
@@ -336,14 +355,38 @@ def urls_modules(ctx: AppContext) -> list[str]:
 
 def registrations(ctx: AppContext, router: Symbol) -> list[tuple[ModuleFacts, Expr]]:
     """`router.register(prefix, ViewSet, basename=...)` calls for one router, in any module."""
-    out = []
+    found = ctx.memo.get("django.registrations")
+    if not isinstance(found, dict):  # once per scan: every router's registrations
+        found = ctx.memo["django.registrations"] = {}
+        for m, calls in _register_calls(ctx):
+            # what each call registers on, worked out again only when what it named changed
+            targets = ctx.memoized(("django.register-targets", m.module), lambda m=m, calls=calls: tuple(
+                _target(ctx, m, call) for call in calls), reads=(m.module,))
+            for call, target in zip(calls, targets):
+                if target is not None:
+                    found.setdefault(target, []).append((m, call))
+    return list(found.get((router.module, router.name), ()))
+
+
+def _target(ctx: AppContext, m: ModuleFacts, call: Expr) -> tuple[str, str] | None:
+    target = ctx.resolver.resolve_expr(m.module, call_func(call)[1])  # type: ignore[index]
+    return None if target is None else (target.module, target.name)
+
+
+def _register_calls(ctx: AppContext) -> list[tuple[ModuleFacts, tuple[Expr, ...]]]:
+    """The modules with module-level `x.register(...)` calls, and those calls. A module's calls
+    are looked for again only when its facts changed (facts are immutable: the same object, the
+    same calls)."""
+    before = ctx.lasting.get("django.register-calls")
+    before = before if isinstance(before, dict) else {}
+    now: dict[str, tuple[ModuleFacts, tuple[Expr, ...]]] = {}
+    out: list[tuple[ModuleFacts, tuple[Expr, ...]]] = []
     for m in ctx.modules():
-        for call in m.calls:
-            func = call_func(call)
-            name = dotted(func)
-            if not name or not name.endswith(".register"):
-                continue
-            target = ctx.resolver.resolve_expr(m.module, func[1])  # type: ignore[index]
-            if target is not None and (target.module, target.name) == (router.module, router.name):
-                out.append((m, call))
+        hit = before.get(m.module)
+        if hit is None or hit[0] is not m:
+            hit = (m, tuple(call for call in m.calls if (dotted(call_func(call)) or "").endswith(".register")))
+        now[m.module] = hit
+        if hit[1]:
+            out.append(hit)
+    ctx.lasting["django.register-calls"] = now
     return out

@@ -139,7 +139,7 @@ def find_method(ctx: AppContext, cls: Symbol, name: str) -> tuple[str, FunctionF
     for anc in ctx.resolver.mro(cls):
         if anc.kind != "class":
             continue
-        m = ctx.resolver.module(anc.module)
+        m = ctx.resolver.defining_module(anc)  # reads the class's methods only
         fn = m.function(f"{anc.name}.{name}") if m else None
         if fn is not None:
             return anc.module, fn
@@ -212,7 +212,7 @@ def router_handlers(ctx: AppContext, cls: Symbol, lookup: str, slash: str, basen
     for anc in ctx.resolver.mro(cls):
         if anc.kind != "class":
             continue
-        m = ctx.resolver.module(anc.module)
+        m = ctx.resolver.defining_module(anc)  # reads the class's methods only
         for name in anc.facts.methods:
             fn = m.function(f"{anc.name}.{name}") if m else None
             deco = _action_decorator(ctx, anc.module, fn) if fn else None

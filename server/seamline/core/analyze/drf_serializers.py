@@ -87,7 +87,7 @@ def serializer_schemas(ctx: AppContext, sym: Symbol, out: dict[str, Schema]) -> 
     if sym.fqn in out or sym.kind != "class":
         return
     out[sym.fqn] = Schema(name=sym.fqn, kind="drf-serializer")  # placeholder: breaks cycles
-    m = ctx.resolver.module(sym.module)
+    m = ctx.resolver.defining_module(sym)  # the class and its nested Meta
     meta = m.cls(f"{sym.name}.Meta") if m else None
     declared: dict[str, SchemaField] = {}
     for anc in reversed(ctx.resolver.mro(sym)):
@@ -190,7 +190,7 @@ def _model_serializer_fields(ctx: AppContext, sym: Symbol, meta: ClassFacts, mod
              if string(fields_expr) == "__all__" or fields_expr is None else strings(fields_expr))
     if fields_expr is None and _meta_expr(meta, "exclude") is None:
         ctx.finding("drf-serializer-fields", f"{sym.fqn}.Meta sets neither `fields` nor `exclude`; all model fields "
-                    "are assumed.", file=ctx.resolver.module(sym.module).path, line=meta.line)  # type: ignore[union-attr]
+                    "are assumed.", file=ctx.resolver.defining_module(sym).path, line=meta.line)  # type: ignore[union-attr]
     excluded = set(strings(_meta_expr(meta, "exclude")))
     read_only = set(strings(_meta_expr(meta, "read_only_fields")))
     out = []

@@ -19,8 +19,15 @@ from .flask_auth import AuthReader, issued_scheme, token_functions
 from .flask_graph import FlaskGraph, GraphBuilder, Route
 from .flask_request import compose_prefix, join_rule, openapi_path, path_params, request_params
 from .flask_views import DROPPED_METHODS, class_decorators, view_kind, view_methods
+from .resolve import binding_name
 
 log = logging.getLogger(__name__)
+
+# one endpoint of a route: (method, path, handler) it is unique by, the endpoint, the credential
+# its view hands out
+_Emitted = tuple[tuple[str, str, str], Endpoint, "str | None"]
+# derived memo dependency: the routes declared on one object (by whichever modules)
+_ROUTES = "@flask.routes:"
 
 _BODY_LOCATIONS = frozenset({"body", "form", "file"})
 _SMOREST_BLUEPRINTS = frozenset({"flask_smorest.Blueprint"})
@@ -62,20 +69,26 @@ class _Linker:
         self.graph = graph
         self.builder = builder
         self.routes = graph.routes_of()
+        for key in graph.objects:  # what an object's routes are, for reusing them whole (`_object_routes`)
+            self.resolver.derive(_ROUTES + key, tuple(_route_key(r) for r in self.routes.get(key, ())))
         self.children = graph.children_of()
         self.auth = AuthReader(ctx)
         self.reached: set[str] = set()
         self.endpoints: list[Endpoint] = []
         self._seen: set[tuple[str, str, str]] = set()
-        self._views: dict[str, tuple[ModuleFacts, FunctionFacts]] = {}  # handler -> where it is defined
+        self._issued: dict[str, str | None] = {}  # handler -> the credential it hands out
+        self._out: list[_Emitted] = []  # what the route being emitted gives
 
     # ---- graph walk ------------------------------------------------------------------------------
     def walk(self, key: str, mount: _Mount, trail: tuple[str, ...]) -> int:
         """Emit the routes of `key` and everything registered under it; returns the count."""
         self.reached.add(key)
         before = len(self.endpoints)
-        for route in self.routes.get(key, ()):
-            self.builder.guard(route.module, route.line, self._emit, route, mount)
+        for seen, endpoint, issued in self._object_routes(key, mount):
+            if seen not in self._seen:  # the first route of a method, path and handler wins
+                self._seen.add(seen)
+                self.endpoints.append(endpoint)
+                self._issued.setdefault(endpoint.handler, issued)
         for reg in self.children.get(key, ()):
             if reg.child in trail:
                 self.ctx.finding("blueprint-cycle", "A blueprint is registered inside itself; not followed.",
@@ -104,11 +117,34 @@ class _Linker:
             self.walk(key, _Mount(prefix=obj.url_prefix, names=names), (key,))
 
     # ---- routes -> endpoints -------------------------------------------------------------------
+    def _object_routes(self, key: str, mount: _Mount) -> tuple[_Emitted, ...]:
+        """The endpoints of the routes declared on one object, under one mount: one memo check
+        for all of them while no route of the object moved and no module they read changed."""
+        routes = self.routes.get(key, ())
+        if not routes:
+            return ()
+        return self.ctx.memoized(("flask.object-routes", key, mount),
+                                 lambda: tuple(e for route in routes for e in self._emitted(route, mount)),
+                                 reads=(_ROUTES + key,))
+
+    def _emitted(self, route: Route, mount: _Mount) -> tuple[_Emitted, ...]:
+        """The endpoints of one route under one mount, reused across scans while the modules of
+        the route and its view (and whatever they looked up) are unchanged."""
+        key = ("flask.route", route.owner, mount, route.module.path, *_route_key(route))
+        # the route itself is in the key; its view (with its decorators) is read as one binding
+        return self.ctx.memoized(key, lambda: self._emit_all(route, mount),
+                                 reads=(binding_name(route.target.module, route.target.name),))
+
+    def _emit_all(self, route: Route, mount: _Mount) -> tuple[_Emitted, ...]:
+        self._out = []
+        self.builder.guard(route.module, route.line, self._emit, route, mount)
+        return tuple(self._out)
+
     def _emit(self, route: Route, mount: _Mount) -> None:
         rule = join_rule(mount.prefix, route.rule)
         if route.target.kind == "function":
             fn = route.target.facts
-            module = self.resolver.module(route.target.module)
+            module = self.resolver.defining_module(route.target)
             name = route.endpoint or fn.qualname.rsplit(".", 1)[-1]
             auth = self.auth.requirements(module, list(route.decorators), route.scope)
             for method in route.methods or ("GET",):
@@ -127,7 +163,7 @@ class _Linker:
             return
         short = sym.name.rsplit(".", 1)[-1]
         name = route.endpoint or route.view_name or (short.lower() if kind == "resource" else short)
-        cls_module = self.resolver.module(sym.module)
+        cls_module = self.resolver.defining_module(sym)
         for vm in view_methods(self.resolver, sym, kind, route.methods):
             decorators = [(d, line) for d, line in zip(vm.fn.decorators, vm.fn.decorator_lines)]
             auth = self.auth.requirements(vm.module, decorators, None)
@@ -139,21 +175,17 @@ class _Linker:
     def _add(self, method: str, rule: str, route: Route, handler: str, module: ModuleFacts, fn: FunctionFacts,
              mount: _Mount, name: str, auth: list[AuthRequirement], decorators: list[tuple[Expr, int]]) -> None:
         path = openapi_path(rule)
-        key = (method, path, handler)
-        if key in self._seen:
-            return
-        self._seen.add(key)
         params = {(p.name, p.location): p for p in path_params(rule)}
         # reused across routes and scans while the view's module (and what it imports) is unchanged
         read = self.ctx.memoized(("flask.request-params", module.module, fn.qualname),
-                                 lambda: tuple(request_params(self.resolver, module, fn)), reads=(module.module,))
+                                 lambda: tuple(request_params(self.resolver, module, fn)),
+                                 reads=(binding_name(module.module, fn.qualname),))
         for p in read:
             if method == "GET" and p.location in _BODY_LOCATIONS:
                 continue  # a view serving GET and POST reads its form under `if request.method == "POST"`
             params.setdefault((p.name, p.location), p)
         schemas = self._smorest(module, decorators, fn)
-        self._views[handler] = (module, fn)
-        self.endpoints.append(Endpoint(
+        endpoint = Endpoint(
             method=method, path=path, framework="flask", handler=handler, file=module.path, line=fn.line,
             app=self.ctx.app, span=Span(line=fn.line, col=fn.col, end_line=fn.end_line, end_col=fn.end_col),
             name=".".join((*mount.names, name)), params=tuple(params.values()),
@@ -161,7 +193,9 @@ class _Linker:
             status_code=schemas.get("status") or _returned_status(fn), auth=tuple(dict.fromkeys(auth)),
             effects=tuple(orm.effects_of(self.ctx, module, fn)), decorator_lines=(route.line,),
             route_file=route.module.path if route.module.path != module.path else None,  # add_url_rule elsewhere
-        ))
+        )
+        issued = issued_scheme(self.resolver, module, fn, self._makers())
+        self._out.append(((method, path, handler), endpoint, issued))
 
     def _smorest(self, module: ModuleFacts, decorators: list[tuple[Expr, int]], fn: FunctionFacts) -> dict:
         """flask-smorest `@blp.arguments(Schema)` / `@blp.response(200, Schema)`."""
@@ -189,21 +223,35 @@ class _Linker:
         return self.resolver.qualname(module.module, e) if dotted(e) else None
 
     # ---- credentials -----------------------------------------------------------------------------
+    def _makers(self) -> dict[str, TokenSource]:
+        """The app's token-minting functions; a view depends on their names only."""
+        return self.ctx.shared("flask.token-functions", lambda: token_functions(self.ctx), lambda v: tuple(sorted(v)))
+
     def token_sources(self) -> list[TokenSource]:
-        makers = token_functions(self.ctx)
-        out = list(makers.values())
+        out = list(self._makers().values())
         by_handler: dict[str, list[Endpoint]] = {}
         for ep in self.endpoints:
             by_handler.setdefault(ep.handler, []).append(ep)
         for handler, eps in by_handler.items():
-            module, fn = self._views[handler]
-            scheme = issued_scheme(self.resolver, module, fn, makers)
+            scheme = self._issued[handler]
             if scheme is None:
                 continue
             ep = next((e for e in eps if e.method == "POST"), eps[0])
             out.append(TokenSource(kind="endpoint", name=ep.key, scheme=scheme, file=ep.file, line=ep.line,
                                    app=self.ctx.app))
         return out
+
+
+def _route_key(route: Route) -> tuple:
+    """What a route is, apart from what its modules say (those are memo dependencies)."""
+    if route.memo_key is None:
+        route.memo_key = _route_identity(route)
+    return route.memo_key
+
+
+def _route_identity(route: Route) -> tuple:
+    return (route.module.module, route.line, route.rule, route.methods, route.endpoint, route.target.kind,
+            route.target.fqn, route.view_name, route.style)
 
 
 def _returned_status(fn: FunctionFacts) -> int | None:

@@ -55,7 +55,6 @@ class AuthReader:
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
         self.resolver: Resolver = ctx.resolver
-        self._custom: dict[str, str | None] = {}
 
     def requirements(self, module: ModuleFacts, decorators: list[tuple[Expr, int]],
                      scope: FunctionFacts | None) -> list[AuthRequirement]:
@@ -81,7 +80,7 @@ class AuthReader:
             kind = self.custom_kind(sym)
             if kind is None:
                 return None
-            defining = self.resolver.module(sym.module)
+            defining = self.resolver.defining_module(sym)
             return AuthRequirement(kind=kind, via=sym.fqn, file=defining.path if defining else module.path,
                                    line=sym.facts.line)
         if func and func[0] == "a" and func[2] == "login_required":
@@ -101,13 +100,12 @@ class AuthReader:
                                file=module.path, line=line)
 
     def custom_kind(self, sym: Symbol) -> str | None:
-        """What an app-defined decorator checks, or None when it checks nothing auth-like."""
-        if sym.fqn not in self._custom:
-            self._custom[sym.fqn] = self._read_custom(sym)
-        return self._custom[sym.fqn]
+        """What an app-defined decorator checks, or None when it checks nothing auth-like.
+        Memoized (not just cached): every view that reuses the answer depends on what it read."""
+        return self.ctx.memoized(("flask.custom-auth", sym.fqn), lambda: self._read_custom(sym))
 
     def _read_custom(self, sym: Symbol) -> str | None:
-        module = self.resolver.module(sym.module)
+        module = self.resolver.defining_module(sym)  # the decorator and the wrappers nested in it
         if module is None:
             return None
         seen: set[str] = set()
@@ -179,15 +177,20 @@ def _dotted_expr(name: str) -> Expr:
 
 
 def token_functions(ctx: AppContext) -> dict[str, TokenSource]:
-    """Functions that mint JWTs, by dotted name."""
+    """Functions that mint JWTs, by dotted name (each module's memoized)."""
     out: dict[str, TokenSource] = {}
     for module in ctx.resolver.iter_modules():
-        for fn in (*module.functions, *module.local_functions):
-            if _calls_any(ctx.resolver, module, fn, _TOKEN_MAKERS, "create_access_token"):
-                name = f"{module.module}.{fn.qualname}"
-                out[name] = TokenSource(kind="function", name=name, scheme="jwt", file=module.path, line=fn.line,
-                                        app=ctx.app)
+        for name, line in ctx.memoized(("flask.token-functions", module.module),
+                                       lambda module=module: _module_token_functions(ctx.resolver, module),
+                                       reads=(module.module,)):
+            out[name] = TokenSource(kind="function", name=name, scheme="jwt", file=module.path, line=line,
+                                    app=ctx.app)
     return out
+
+
+def _module_token_functions(resolver: Resolver, module: ModuleFacts) -> tuple[tuple[str, int], ...]:
+    return tuple((f"{module.module}.{fn.qualname}", fn.line) for fn in (*module.functions, *module.local_functions)
+                 if _calls_any(resolver, module, fn, _TOKEN_MAKERS, "create_access_token"))
 
 
 def issued_scheme(resolver: Resolver, module: ModuleFacts, fn: FunctionFacts, makers: dict[str, TokenSource]

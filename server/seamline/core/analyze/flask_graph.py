@@ -37,6 +37,8 @@ _BLUEPRINTS = frozenset({"flask.Blueprint", "flask.blueprints.Blueprint", "flask
 _APIS = frozenset({"flask_restful.Api", "flask_smorest.Api"})
 _SHORTCUTS = ("get", "post", "put", "patch", "delete")
 _MAX_PARAM_HOPS = 3  # `register_blueprints(app)` helpers calling helpers
+# derived memo dependency: the app's Flask objects, as far as what a module declares reads them
+_OBJECTS = "@flask.objects"
 
 
 @dataclass(slots=True, kw_only=True)
@@ -67,6 +69,9 @@ class Route:
     decorators: tuple[tuple[Expr, int], ...] = ()  # the view function's other decorators (auth, schemas)
     scope: FunctionFacts | None = None  # the function the view's decorators are evaluated in
     style: str = "function"  # "function" | "class" | "resource" | "smorest"
+    # what the route is, for memo keys (flask.py); worked out once, as the route object is
+    # itself reused from scan to scan while its module is unchanged
+    memo_key: tuple | None = None
 
 
 @dataclass(slots=True, kw_only=True)
@@ -112,13 +117,39 @@ class GraphBuilder:
         self.graph = FlaskGraph()
 
     def build(self) -> FlaskGraph:
+        """Each module's objects, then each module's routes and registrations, memoized per
+        module (memo.py): an edit re-reads the modules it touched. What one module declares
+        depends on the objects of all of them only through `_OBJECTS` (which keys exist, and
+        what `keys_of` and the declarations read of them), so moving a blueprint's line or
+        prefix leaves the other modules' declarations alone."""
         modules = list(self.resolver.iter_modules())
         for m in modules:
-            self._collect_objects(m)
+            for obj in self.ctx.memoized(("flask.objects", m.module), lambda m=m: self._module_objects(m),
+                                         reads=(m.module,)):
+                self.graph.objects[obj.key] = obj
+        # what `keys_of` and the declarations read of the objects
+        self.resolver.derive(_OBJECTS, tuple((o.key, o.kind, o.cls, o.api_prefix, o.owner is None)
+                                             for o in self.graph.objects.values()))
         for obj in list(self.graph.objects.values()):
             if obj.kind == "api" and obj.owner is not None:
                 self._attach(obj, obj.owner, obj.module, obj.scope, obj.line)
         for m in modules:
+            routes, registrations = self.ctx.memoized(("flask.decls", m.module), lambda m=m: self._module_decls(m),
+                                                      reads=(m.module, _OBJECTS))
+            self.graph.routes.extend(routes)
+            self.graph.registrations.extend(registrations)
+        return self.graph
+
+    def _module_objects(self, m: ModuleFacts) -> tuple[FlaskObject, ...]:
+        before = set(self.graph.objects)
+        self._collect_objects(m)
+        return tuple(obj for key, obj in self.graph.objects.items() if key not in before)
+
+    def _module_decls(self, m: ModuleFacts) -> tuple[tuple[Route, ...], tuple[Registration, ...]]:
+        """The routes and registrations `m` declares (on objects of any module)."""
+        saved = self.graph.routes, self.graph.registrations
+        self.graph.routes, self.graph.registrations = [], []
+        try:
             for fn in (*m.functions, *m.local_functions):
                 self.guard(m, fn.line, self._decorated_function, m, fn)
             for cls in m.classes:
@@ -128,7 +159,9 @@ class GraphBuilder:
             for fn in (*m.functions, *m.local_functions):
                 for call in fn.calls:
                     self.guard(m, call_line(call), self._call, m, call, fn)
-        return self.graph
+            return tuple(self.graph.routes), tuple(self.graph.registrations)
+        finally:
+            self.graph.routes, self.graph.registrations = saved
 
     def guard(self, m: ModuleFacts, line: int, work, *args) -> None:
         # one odd construct must not cost the rest of the app its endpoints
@@ -178,6 +211,7 @@ class GraphBuilder:
         name = dotted(e)
         if name is None:
             return []
+        self.resolver.use(_OBJECTS)  # the answer depends on which objects exist
         local: dict | None = None
         imports: dict | None = None
         fn = scope

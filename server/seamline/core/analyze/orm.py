@@ -702,7 +702,8 @@ def view_action_effects(ctx: AppContext, module: ModuleFacts, cls: ClassFacts, a
     """Effects of a DRF view action the class inherits rather than defines (`SnippetViewSet.list`):
     what an overridden `perform_*` hook does, then the view's model with the mixin's actions."""
     return ctx.memoized(("orm.view-effects", module.module, cls.qualname, action),
-                        lambda: _view_action_effects(ctx, _index(ctx), module, cls, action), reads=(module.module,))
+                        lambda: _view_action_effects(ctx, _index(ctx), module, cls, action),
+                        reads=(binding_name(module.module, cls.qualname),))
 
 
 def _view_action_effects(ctx: AppContext, index: _OrmIndex, module: ModuleFacts, cls: ClassFacts, action: str
