@@ -60,7 +60,7 @@ def _print_writes(root: Path, writes: list) -> None:  # list[FileWrite]
 def gen_tests(args: argparse.Namespace) -> int:
     root, project = _scan(args.path)
     files = _generate(root, project, args)
-    for suite in plan_tests(project, root=root, output=args.out):
+    for suite in plan_tests(project, root=root, endpoints=args.endpoint or None, output=args.out):
         for note in suite.notes:
             print(f"note: {note}")
     if not files:

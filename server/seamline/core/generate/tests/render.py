@@ -243,6 +243,8 @@ class Renderer:
         lines.extend(f'payload["{key}"] = {ref}' for key, ref in req.json_refs)  # ids of seeded parent rows
         if req.form is not None:
             lines.append(f"form = {literal(req.form)}")
+        if req.query is not None and req.query_var:  # the query a case always sends (its required parameters)
+            lines.append(f"{req.query_var} = {literal(req.query)}")
         lines.extend(arrange_lines(case, self.suite.doubles))  # an outside service's double made to fail
 
     def _seed_line(self, seed: Seed, fixtures: list[str]) -> str:
