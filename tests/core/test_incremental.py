@@ -705,3 +705,88 @@ def test_django_urlconf_view_and_serializer_edits_match_a_fresh_scan(tmp_path):
     _rescan_matches_fresh(root, index, serializers)
     store = index.app_state["django_svc"][LASTING_KEY]
     assert store.reused > store.computed, (store.computed, store.reused)
+
+
+def _insert_after_imports(path: Path, text: str) -> None:
+    """Insert `text` before the first top-level def or class of `path`, so every one below moves."""
+    import re
+
+    source = path.read_text()
+    found = re.search(r"^(@|def |async def |class )", source, re.M)
+    assert found, path
+    path.write_text(source[:found.start()] + text + source[found.start():])
+
+
+def _moved(index: Index) -> int:
+    return sum(state[LASTING_KEY].moved for state in index.app_state.values() if LASTING_KEY in state)
+
+
+@pytest.mark.parametrize("app", APPS + EXAMPLES, ids=lambda p: p.name)
+def test_lines_inserted_above_handlers_move_their_lines_like_a_fresh_scan(app, tmp_path):
+    """Entries that read only moved classes and functions are reused with their lines shifted:
+    the endpoints, schemas and findings must carry the lines a fresh scan gives, after lines are
+    added above every handler of a module, and again after some are taken away."""
+    root = tmp_path / app.name
+    shutil.copytree(app, root, ignore=shutil.ignore_patterns("tests", "__pycache__", ".venv"))
+    index = Index()
+    first = scan(root, index=index)
+    import re
+
+    handler_files = [rel for rel in dict.fromkeys(e.file for e in first.endpoints)
+                     if re.search(r"^(@|def |async def |class )", (root / rel).read_text(), re.M)]
+    for rel in handler_files[:2]:
+        _insert_after_imports(root / rel, "# moved\n\n\nSEAMLINE_MOVED = 1\n\n\n")
+        _rescan_matches_fresh(root, index, root / rel)
+        _replace(root / rel, "# moved\n\n\n", "")
+        _rescan_matches_fresh(root, index, root / rel)
+
+
+def test_django_views_and_serializers_moving_are_shifted_not_relinked(tmp_path):
+    """Lines added above the views and serializers of a Django app (and in the middle of them,
+    then a real change to a view below, then lines taken away): each rescan matches a fresh scan,
+    most entries are shifted rather than computed again, and the endpoints' lines really move."""
+    root, gen, index = _generated_workspace(tmp_path)
+    views, serializers = gen.edit_django_dir / "views.py", gen.edit_django_dir / "serializers.py"
+    before = {(e.method, e.path): e.line for e in scan(root, index=index).endpoints if e.file.endswith("views.py")}
+    _insert_after_imports(views, "# one\n# two\n# three\n")
+    p = _rescan_matches_fresh(root, index, views)
+    rel = views.relative_to(root).as_posix()
+    after = {(e.method, e.path): e.line for e in p.endpoints if e.file == rel}
+    assert after and all(after[k] == before[k] + 3 for k in after), "the moved views' lines were not shifted"
+    store = index.app_state["django_svc"][LASTING_KEY]
+    # the mount and urlconf entries over every view are shifted whole; what reads views.py whole
+    # (its ORM models, service clues) is computed again
+    assert store.moved > 0 and store.computed <= 6, (store.computed, store.moved)
+    # in the middle: the first viewset's body grows (an @action, as the benchmark adds)
+    hook = "        serializer.save(owner=self.request.user)\n"
+    _replace(views, hook, hook + "\n    def extra(self):\n        return None\n")
+    _rescan_matches_fresh(root, index, views)
+    # a real change below the insertion: a view's permissions
+    _sub(views, r"permission_classes = \[permissions\.IsAuthenticated\]",
+         "permission_classes = [permissions.AllowAny]")
+    _rescan_matches_fresh(root, index, views)
+    _replace(views, "# one\n# two\n", "")
+    _rescan_matches_fresh(root, index, views)
+    assert _moved(index) > 0
+    # serializers: a field declared on the first one moves the rest
+    add_field = next(e for e in _benchmark_generator().incremental_edits(gen) if e.kind == "drf-serializer")
+    serializers.write_text(add_field.apply(serializers.read_text(), 7))
+    p = _rescan_matches_fresh(root, index, serializers)
+    assert add_field.seen(p, 7)
+    _insert_after_imports(serializers, "\n\n")
+    _rescan_matches_fresh(root, index, serializers)
+    assert store.moved > 0
+
+
+def test_a_value_with_a_bare_number_is_not_shifted():
+    """Relocation shifts only lines it can place (a model value's `line` with its `file`); any
+    other number could be a line too, so such a value is computed again instead."""
+    from seamline.core.model import Endpoint, Finding
+
+    moves = {"a.py": [(10, 20, 5)]}
+    ep = Endpoint(method="GET", path="/x", framework="flask", handler="m.f", file="a.py", line=12,
+                  decorator_lines=(11, 30))
+    moved = memo._relocated((ep, "name", (Finding(code="c", message="m", file="b.py", line=12),)), moves)
+    assert moved[0].line == 17 and moved[0].decorator_lines == (16, 30) and moved[2][0].line == 12
+    with pytest.raises(memo._Unmovable):
+        memo._relocated((ep, 12), moves)

@@ -49,6 +49,9 @@ class AppContext:
         bindings, absent = self.lasting.setdefault("bindings", {}), self.lasting.setdefault("absent-names", {})
         assert isinstance(bindings, dict) and isinstance(absent, dict)
         self.resolver.bindings, self.resolver.absent = bindings, absent
+        shapes = self.lasting.setdefault("binding-shapes", {})
+        assert isinstance(shapes, dict)
+        self.resolver.shapes = shapes
 
     def jedi(self) -> JediInfer:
         """The app's jedi helper, created on first use (most scans never need it)."""

@@ -18,16 +18,23 @@ builds from memoized parts, before anything that reads it is checked.
 
 A reused entry stands for every entry it used while it was computed (its `children`): they stay
 in the store untouched, so reusing a whole subtree of work costs one check.
+
+Lines inserted above a class move it (and every class below it) without changing what a linker
+reads of it. An entry whose only changed dependencies are bindings that kept their shape (see
+`resolve.binding_shape`) is reused with the lines in its value and findings shifted, when every
+line in them is one relocation can place: a `line`, `span` or `decorator_lines` of a model value
+that names its file. A value holding any other number is computed again.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from operator import itemgetter
 from typing import TypeVar
 
+from .. import model
 from ..model import Finding
 from .resolve import BINDING, Resolver
 
@@ -69,6 +76,7 @@ class _Store:
     swept: int = 0  # entries left by the last sweep
     computed: int = 0  # entries computed in the last scan that used the memo (for tests and benchmarks)
     reused: int = 0  # entries reused from earlier scans in it
+    moved: int = 0  # of those, entries reused with their lines shifted
 
     def begin_scan(self) -> None:
         """A reused entry keeps its inner entries without touching them (that is what makes
@@ -88,7 +96,7 @@ class _Store:
             self.entries = keep
             self.swept = len(keep)
         self.checked = set()
-        self.computed = self.reused = 0
+        self.computed = self.reused = self.moved = 0
 
 
 def _unchanged(r: Resolver, entry: _Entry) -> bool:
@@ -129,6 +137,109 @@ def _pruned(deps: frozenset[str]) -> tuple[str, ...]:
     return tuple(n for n in deps if n.partition(BINDING)[0] not in modules or BINDING not in n)
 
 
+Moves = dict[str, list[tuple[int, int, int]]]  # file -> (first line, last line, shift) of moved bindings
+
+
+def _moves(r: Resolver, entry: _Entry) -> Moves | None:
+    """Where the bindings `entry` read moved to, when every dependency that changed is a binding
+    that kept its shape; None when something really changed (or a shift would be ambiguous).
+    Every name is in the digest cache (`_unchanged` has run)."""
+    cache = r.digest_cache
+    moves: Moves = {}
+    for name, old in zip(entry.names, entry.digests):
+        if cache[name] == old:
+            continue
+        if BINDING not in name:
+            return None
+        before, after = r.shape_had(old), r.shape_of(name)
+        if before is None or after is None or before[:2] != after[:2]:
+            return None
+        moves.setdefault(before[1], []).append((before[2], before[3], after[2] - before[2]))
+    for spans in moves.values():
+        spans.sort()
+        for (_lo, hi, shift), (lo2, _hi2, shift2) in zip(spans, spans[1:]):
+            if lo2 <= hi and shift != shift2:
+                return None
+    return moves
+
+
+class _Unmovable(Exception):
+    """A value holds a number relocation cannot tell from a line."""
+
+
+def _shifted(moves: Moves, file: str, line: int) -> int:
+    for lo, hi, shift in moves.get(file, ()):
+        if lo <= line <= hi:
+            return line + shift
+    return line
+
+
+_PLAIN = (str, bool, float, type(None))
+
+
+def _relocated(x: object, moves: Moves, *, in_model: bool = False) -> object:
+    """`x` with the lines of moved bindings shifted. Outside a model value a bare int could be a
+    line of anything, so it makes the value unmovable."""
+    t = type(x)
+    if t in _PLAIN or (t is int and in_model):
+        return x
+    if t is tuple or t is list:
+        return t(_relocated(v, moves, in_model=in_model) for v in x)  # type: ignore[attr-defined]
+    if t is dict:
+        return {_relocated(k, moves, in_model=in_model): _relocated(v, moves, in_model=in_model)
+                for k, v in x.items()}  # type: ignore[attr-defined]
+    if is_dataclass(x) and t.__module__ == model.__name__ and t is not model.Span:
+        return _relocated_model(x, moves)
+    raise _Unmovable(t.__name__)
+
+
+_LOCATED = ("line", "end_line", "decorator_lines", "span")  # fields relocation shifts
+
+
+def _plan(t: type) -> tuple[tuple[str, str], ...]:
+    """What relocation does with each field of model class `t` that may hold a line: shift it,
+    or look inside it (a field whose type names a model class with lines, or any object)."""
+    found = _PLANS.get(t)
+    if found is None:
+        located = [c.__name__ for c in vars(model).values()
+                   if isinstance(c, type) and is_dataclass(c) and "line" in {f.name for f in fields(c)}]
+        plan = []
+        for f in fields(t):
+            kind = str(f.type)
+            if f.name in _LOCATED:
+                plan.append((f.name, f.name))
+            elif any(name in kind for name in located) or "object" in kind or "Any" in kind:
+                plan.append((f.name, "inside"))
+        found = _PLANS[t] = tuple(plan)
+    return found
+
+
+_PLANS: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
+def _relocated_model(x: object, moves: Moves) -> object:
+    file = getattr(x, "file", None)
+    changes: dict[str, object] = {}
+    for name, how in _plan(type(x)):
+        v = getattr(x, name)
+        if how == "inside":
+            new = _relocated(v, moves, in_model=True)
+        elif v is None or (how == "line" and v == 0):
+            continue
+        elif not isinstance(file, str):
+            raise _Unmovable(f"{type(x).__name__}.{name}")
+        elif how == "decorator_lines":
+            where = getattr(x, "route_file", None) or file
+            new = tuple(_shifted(moves, where, n) for n in v)
+        elif how == "span":
+            new = replace(v, line=_shifted(moves, file, v.line), end_line=_shifted(moves, file, v.end_line))
+        else:
+            new = _shifted(moves, file, v)
+        if new != v:
+            changes[name] = new
+    return replace(x, **changes) if changes else x  # type: ignore[type-var]
+
+
 class Memo:
     """One scan's view of an app's memo."""
 
@@ -165,7 +276,7 @@ class Memo:
                 store.checked.add(key)
                 store.reused += 1
             else:
-                entry = None
+                entry = self._moved(key, entry)
         if entry is not None:
             if r.trackers:
                 r.trackers[-1].update(entry.names)
@@ -195,6 +306,28 @@ class Memo:
                                     *_getter(names, digests))
         store.checked.add(key)
         return value
+
+    def _moved(self, key: Hashable, entry: _Entry) -> _Entry | None:
+        """`entry` with its lines shifted, stored as valid now, when what it read only moved."""
+        r = self.resolver
+        moves = _moves(r, entry)
+        if moves is None:
+            return None
+        try:
+            value = _relocated(entry.value, moves)
+            reports = tuple((_relocated(f, moves), once) for f, once in entry.reports)
+        except _Unmovable as exc:
+            log.debug("memo entry %r holds %s: computed again", key, exc)
+            return None
+        digests = _digests(r, entry.names)
+        moved = _Entry(value, entry.names, digests, reports, entry.children,  # type: ignore[arg-type]
+                       *_getter(entry.names, digests))
+        store = self.store
+        store.entries[key] = moved
+        store.checked.add(key)
+        store.reused += 1
+        store.moved += 1
+        return moved
 
     def shared(self, name: str, compute: Callable[[], T], fingerprint: Callable[[T], str]) -> T:
         """A value derived from many modules, computed once per scan. Whoever reads it depends

@@ -28,6 +28,7 @@ ALL_MODULES = "*"
 BINDING = "::"
 # "top.*" names the app's modules under a top-level name (none, for `fastapi` or `typing`)
 UNDER = ".*"
+_SHAPES_KEPT = 5_000  # binding shapes (and old facts to work them out from) kept before starting again
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,10 @@ class Resolver:
         # likewise kept from scan to scan by the owner
         self.absent: dict[str, object] = {}
         self._tops: dict[str, tuple[str, ...]] | None = None
+        # binding digest -> its shape (see binding_shape), or the (facts, name) to work it out
+        # from, for the bindings of edited modules; digests name content, so the owner may keep
+        # this from scan to scan
+        self.shapes: dict[object, tuple | None] = {}
 
     # --- dependency tracking --------------------------------------------------------------------
     def use(self, name: str) -> None:
@@ -115,6 +120,12 @@ class Resolver:
             if self.modules.get(module) is facts:
                 self._digest_cache.update(known)
             else:
+                # the module was edited: keep what each binding it had was read from, so that a
+                # memo entry that read one that only moved can be reused with its lines shifted
+                if len(self.shapes) > _SHAPES_KEPT:
+                    self.shapes.clear()
+                for key, digest in known.items():
+                    self.shapes.setdefault(digest, (facts, key.partition(BINDING)[2]))
                 del self.bindings[module]
 
     @property
@@ -180,6 +191,24 @@ class Resolver:
         if found is None:
             found = kept[1][key] = hashlib.sha1(repr(binding(m, attr)).encode()).hexdigest()
         return found
+
+    def shape_of(self, name: str) -> tuple[str, str, int, int] | None:
+        """The shape of the binding `name` ("module::attr") as it is now (see binding_shape)."""
+        digest = self.digest_of(name)
+        if digest not in self.shapes:
+            module, _, attr = name.partition(BINDING)
+            m = self.modules.get(module)
+            if m is None:
+                return None
+            self.shapes[digest] = (m, attr)
+        return self.shape_had(digest)
+
+    def shape_had(self, digest: object) -> tuple[str, str, int, int] | None:
+        """The shape of the binding that had `digest`, if it was in a module edited since."""
+        found = self.shapes.get(digest)
+        if type(found) is tuple and len(found) == 2:  # (facts, name): worked out on first use
+            found = self.shapes[digest] = binding_shape(*found)
+        return found  # type: ignore[return-value]
 
     def module(self, name: str) -> ModuleFacts | None:
         if self.trackers:
@@ -435,6 +464,66 @@ def binding(m: ModuleFacts, name: str) -> tuple:
     assigned, imported = m.assigned(name), m.imported(name)
     bound = bool(fns or classes or assigned or imported)
     return (m.module, m.path, m.is_package, fns, classes, assigned, imported, () if bound else tuple(m.star_imports))
+
+
+def binding_shape(m: ModuleFacts, name: str) -> tuple[str, str, int, int] | None:
+    """(digest of the binding with its lines counted from its anchor (its first def, class or
+    assignment line), file, first line, last line), or None when it has no lines. Two bindings of
+    the same shape differ only in where they are: lines inserted above a class move it without
+    changing what a linker reads of it."""
+    b = binding(m, name)
+    if len(b) < 8:
+        return None
+    module, path, is_package, fns, classes, assigned, imported, stars = b
+    anchors = [f[1] for f in fns] + [c[1] for c in classes] + ([assigned[1]] if assigned else [])
+    if not anchors:
+        return None
+    base = min(anchors)
+    lines: list[int] = []
+    shape = (module, path, is_package, tuple(_relative_def(f, base, lines, fn=True) for f in fns),
+             tuple(_relative_def(c, base, lines, fn=False) for c in classes),
+             None if not assigned else (_relative_expr(assigned[0], base, lines), _line(assigned[1], base, lines)),
+             imported, stars)
+    return hashlib.sha1(repr(shape).encode()).hexdigest(), m.path, min(lines), max(lines)
+
+
+def _line(n: int, base: int, lines: list[int]) -> int:
+    lines.append(n)
+    return n - base
+
+
+# positions in function_tuple / class_tuple that hold Exprs (or tuples of them) with calls
+_FN_EXPRS, _CLASS_EXPRS = (6, 8, 9, 10, 13, 14), (5, 6, 7)
+
+
+def _relative_def(t: tuple, base: int, lines: list[int], *, fn: bool) -> tuple:
+    """A function_tuple / class_tuple with every line relative to `base`: the def/class lines,
+    decorator lines, assignment and attribute lines, and the line of every call inside."""
+    out = list(t)
+    out[1], out[3] = _line(t[1], base, lines), _line(t[3], base, lines)
+    for i in _FN_EXPRS if fn else _CLASS_EXPRS:
+        out[i] = _relative_expr(t[i], base, lines)
+    if fn:
+        out[7] = tuple(_line(n, base, lines) for n in t[7])  # decorator lines
+        out[11] = tuple((a, _relative_expr(v, base, lines), _line(n, base, lines)) for a, v, n in t[11])
+        out[16] = tuple((b, _relative_expr(k, base, lines), _relative_expr(v, base, lines), _line(n, base, lines))
+                        for b, k, v, n in t[16])
+    else:
+        out[8] = tuple((a, _relative_expr(ann, base, lines), _relative_expr(v, base, lines), _line(n, base, lines))
+                       for a, ann, v, n in t[8])  # attributes
+    return tuple(out)
+
+
+def _relative_expr(e: Any, base: int, lines: list[int]) -> Any:
+    """An Expr (or tuple of them) with call lines relative to `base`; a call is the only Expr
+    that is a 5-tuple tagged "c" (see expr.py)."""
+    if type(e) is not tuple:
+        return e
+    if len(e) == 5 and e[0] == "c" and type(e[4]) is int:
+        lines.append(e[4])
+        return ("c", _relative_expr(e[1], base, lines), _relative_expr(e[2], base, lines),
+                _relative_expr(e[3], base, lines), e[4] - base)
+    return tuple([_relative_expr(v, base, lines) for v in e])
 
 
 def local_env(fn: FunctionFacts) -> tuple[dict[str, Expr], dict[str, str]]:
