@@ -177,9 +177,10 @@ def test_plan_reports_what_it_could_not_generate(tmp_path):
         """,
     }, requirements="fastapi\nsqlalchemy\n")
     project = scan(root)
-    assert generate_tests(project, root=root) == []
+    # no models: the app is served with no database (nodb.py), but nothing can call its protected endpoint
+    assert not any("def test_" in f.content for f in generate_tests(project, root=root))
     notes = [n for s in plan_tests(project, root=root) for n in s.notes]
-    assert any("not supported yet" in n for n in notes), notes
+    assert any("no way to make a token was found" in n for n in notes), notes
 
 
 def test_statuses_come_from_the_raises_of_handlers_and_dependencies(tmp_path):

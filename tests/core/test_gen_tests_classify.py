@@ -164,3 +164,54 @@ def test_minus_one_is_sent_only_inside_declared_bounds():
     assert _negative_edges((q("skip"), q("page", ("ge", "1")), q("offset", ("gt", "-5")), q("n", ("lt", "-1")))) == [
         ("negative-skip-offset", {"skip": -1, "offset": -1})]
     assert _negative_edges((q("page", ("ge", "0")),)) == []
+
+
+_DDL_REFUSED = (
+    "tests/integration/conftest.py:40: in _schema\n    Base.metadata.create_all(engine)\n"
+    ".venv/lib/python3.11/site-packages/sqlalchemy/engine/default.py:922: in do_execute\n"
+    "    cursor.execute(statement, parameters)\n"
+    "E   sqlalchemy.exc.ProgrammingError: (psycopg2.errors.InvalidForeignKey) there is no unique constraint "
+    "matching given keys for referenced table \"users\"\nE   \nE   [SQL: \nE   CREATE TABLE items (\n"
+    "E   \tid SERIAL NOT NULL, \nE   \towner_id INTEGER, \nE   \tFOREIGN KEY(owner_id) REFERENCES users (email)\n"
+    "E   )\nE   ]\n\n.venv/lib/python3.11/site-packages/sqlalchemy/engine/default.py:922: ProgrammingError")
+
+
+def test_the_database_refusing_the_apps_schema_is_an_app_bug_at_the_model(planned):
+    project, suites = planned
+    outcomes = [_failed(f, "failed on setup with \"sqlalchemy.exc.ProgrammingError: (psycopg2.errors."
+                        "InvalidForeignKey) there is no unique constraint\"", _DDL_REFUSED, status="error")
+                for f in ("test_read_item_missing_returns_404", "test_delete_item_of_other_user_returns_404")]
+    report = classify(outcomes, suites=suites, project=project, app_packages=["app"])
+    assert [c.category for c in report.failed] == ["app-bug", "app-bug"]
+    assert [(f.code, f.file, f.line) for f in report.findings] == [("app-bug-schema", "app/models.py", 17)]
+    assert "no unique constraint matching given keys" in report.findings[0].message
+    assert "model Item" in report.findings[0].message
+
+
+def test_setup_errors_out_of_the_app_stay_environment_or_generator(planned):
+    unreachable = _DDL_REFUSED.replace("there is no unique constraint", "could not translate host name \"db\"")
+    c, _ = _one(planned, _failed("test_read_item_missing_returns_404", "failed on setup", unreachable,
+                                 status="error"))
+    assert c.category == "environment"
+    own = ("tests/integration/conftest.py:52: in make_item\n>       return Item(titel=title)\n"
+           "E   TypeError: 'titel' is an invalid keyword argument for Item\n\n"
+           "tests/integration/conftest.py:52: TypeError")
+    c, findings = _one(planned, _failed("test_read_item_missing_returns_404", "failed on setup", own, status="error"))
+    assert (c.category, findings) == ("generator", ())
+    in_app = ("tests/integration/conftest.py:20: in client\n    app = create_app()\n"
+              "app/main.py:12: in create_app\n>       raise RuntimeError('no SECRET')\nE   RuntimeError: no SECRET\n\n"
+              "app/main.py:12: RuntimeError")
+    c, findings = _one(planned, _failed("test_read_item_missing_returns_404", "failed on setup", in_app,
+                                        status="error"))
+    assert c.category == "app-bug"
+    assert [(f.code, f.file, f.line) for f in findings] == [("app-bug-setup-error", "app/main.py", 12)]
+
+
+def test_a_row_the_fixtures_insert_against_a_foreign_key_is_not_a_schema_bug(planned):
+    seeded = ("tests/integration/conftest.py:61: in make_item\n    db.commit()\n"
+              "E   sqlalchemy.exc.IntegrityError: (sqlite3.IntegrityError) FOREIGN KEY constraint failed\n"
+              "E   [SQL: INSERT INTO items (title, owner_id) VALUES (?, ?)]\n\n"
+              ".venv/lib/python3.11/site-packages/sqlalchemy/engine/default.py:922: IntegrityError")
+    c, findings = _one(planned, _failed("test_read_item_missing_returns_404", "failed on setup", seeded,
+                                        status="error"))
+    assert (c.category, findings) == ("generator", ())

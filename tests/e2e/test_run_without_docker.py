@@ -85,3 +85,28 @@ def test_require_docker_refuses_the_fallback(how, tmp_path, monkeypatch, capsys)
     assert "--require-docker (or REQUIRE_DOCKER=1) turns off the fallback" in out.err
     assert "sudo systemctl start docker" in out.err and "nothing was run" in out.err
     assert HEADER not in out.err
+
+
+def test_a_conftest_pytest_cannot_load_is_reported_as_not_run(tmp_path, monkeypatch, capsys):
+    root = _copy("flask_notes", tmp_path, monkeypatch)
+    requirements = root / "requirements.txt"  # an app pinned below what the generated tests call
+    requirements.write_text(requirements.read_text(encoding="utf-8") + "Werkzeug<2.1\n", encoding="utf-8")
+    assert main(["gen", "tests", str(root)]) == 0
+    assert "pins Werkzeug<2.1 (werkzeug); the generated tests need werkzeug >= 2.1" in capsys.readouterr().out
+    conftest = root / "tests" / "integration" / "conftest.py"
+    conftest.write_text(conftest.read_text(encoding="utf-8") + "\nimport seamline_no_such_module\n",
+                        encoding="utf-8")
+    capsys.readouterr()
+
+    code = main(["run", str(root), "--format", "json"])
+    out = capsys.readouterr()
+    doc = json.loads(out.out)
+
+    assert code == 1
+    assert doc["ran"] is False, doc
+    (app,) = doc["apps"]
+    assert app["ran"] is False and app["passed"] == app["failed"] == 0
+    assert "No module named 'seamline_no_such_module'" in app["error"], app["error"]
+    assert "the tests did not run: pytest could not start" in out.err, out.err[-3000:]
+    assert "note: .: requirements.txt:6 pins Werkzeug<2.1" in out.err
+    assert any("pins Werkzeug<2.1" in n for n in app["notes"]), app["notes"]

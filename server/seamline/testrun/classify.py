@@ -17,14 +17,17 @@ from pathlib import PurePosixPath
 from ..core.generate.tests import Case, Suite
 from ..core.generate.tests.adapters import web_adapter
 from ..core.generate.tests.model import Flow
-from ..core.model import Endpoint, Finding, Project
+from ..core.generate.tests.naming import plural, snake
+from ..core.model import Endpoint, Finding, OrmModel, Project
 from .runner import Outcome
 
 APP_BUG, GENERATOR, ENVIRONMENT, USER_TEST = "app-bug", "generator", "environment", "user-test"
 
+# A service out of reach (refused, unknown host, no answer in time).
+_UNREACHABLE = re.compile(r"Connection refused|could not connect|Name or service not known|could not translate host|"
+                          r"timeout expired|Can't connect to|Unknown (?:MySQL )?server host|ServerSelectionTimeout")
 _ENV_PATTERNS = (
-    (re.compile(r"OperationalError|Connection refused|could not connect|connection to server|"
-                r"ConnectionError|Name or service not known|timeout expired|ServerSelectionTimeout"),
+    (re.compile(r"OperationalError|connection to server|ConnectionError|" + _UNREACHABLE.pattern),
      "a test service did not answer; is the environment up (`seamline env status`)?"),
     (re.compile(r"is not set: run `seamline env up`"), "the test environment's settings are missing"),
     (re.compile(r"points at a database with data"), "the database is not a disposable test database"),
@@ -36,6 +39,17 @@ _PARAM_ID = re.compile(r"\[([^\]]+)\]$")
 _FAILING_LINE = re.compile(r"^>\s+(.*)$", re.MULTILINE)
 _FRAME = re.compile(r"^([\w./-]+\.py):(\d+): (\w+(?:Error|Exception|Exit)\w*)", re.MULTILINE)
 _CALL_FRAME = re.compile(r"^([\w./-]+\.py):(\d+): in \w+", re.MULTILINE)
+# A setup error that is the app's schema failing its own DDL (a foreign key to a non-unique column, a
+# duplicate index name): the database refused a CREATE/ALTER the app's models asked for. A service that
+# does not answer at all (`_UNREACHABLE`) is the environment even then.
+# DDL only: a row the fixtures insert that breaks a foreign key (`violates foreign key constraint`, SQLite's
+# `FOREIGN KEY constraint failed`) is the fixtures' doing, not the schema's.
+_DDL = re.compile(r"\b(?:CREATE (?:UNIQUE )?(?:TABLE|INDEX)|ALTER TABLE)\b|no unique constraint matching given keys|"
+                  r"(?:Failed to add|Cannot add) (?:the )?foreign key constraint", re.IGNORECASE)
+_DB_ERROR = re.compile(r"\b(?:ProgrammingError|IntegrityError|OperationalError|DatabaseError|InvalidForeignKey)\b")
+_DDL_TABLE = re.compile(r"\b(?:CREATE (?:UNIQUE )?INDEX \S+ ON|CREATE TABLE|ALTER TABLE)\s+[`\"\[]?(\w+)",
+                        re.IGNORECASE)
+_DB_MESSAGE = re.compile(r"^E\s+(\S*(?:Error|Exception)\S*: .+)$", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,7 +90,8 @@ def classify(outcomes: Iterable[Outcome], *, suites: Iterable[Suite], project: P
         where = (PurePosixPath(o.nodeid.split("::", 1)[0]).name, o.function)
         if where in flows:
             suite, flow = flows[where]
-            failed.append(_environment(o, packages) or _judge_flow(o, flow, suite, endpoints))
+            failed.append(_setup_bug(o, suite, project, flow.name) or _environment(o, packages)
+                          or _judge_flow(o, flow, suite, endpoints))
             continue
         planned = cases.get(where)
         if planned is None:
@@ -85,11 +100,13 @@ def classify(outcomes: Iterable[Outcome], *, suites: Iterable[Suite], project: P
             continue
         suite, case = planned
         endpoint = endpoints.get((suite.app, case.endpoint))
-        failed.append(_environment(o, packages) or _judge(o, case, endpoint, suite))
+        failed.append(_setup_bug(o, suite, project, case.endpoint) or _environment(o, packages)
+                      or _judge(o, case, endpoint, suite))
     findings: dict[tuple[str, str], Finding] = {}
     for c in failed:
-        if c.finding is not None:
-            findings.setdefault((c.finding.code, c.endpoint), c.finding)
+        if c.finding is not None:  # a setup bug is the app's, whichever test met it: one finding
+            key = c.finding.file if c.finding.code in _SETUP_CODES else c.endpoint
+            findings.setdefault((c.finding.code, key), c.finding)
     return Report(passed=passed, failed=tuple(failed), findings=tuple(findings.values()))
 
 
@@ -107,6 +124,55 @@ def _environment(o: Outcome, packages: set[str]) -> Classified | None:
         return Classified(outcome=o, category=ENVIRONMENT,
                           reason=f"package {top!r} is not installed in the interpreter that ran the tests")
     return None
+
+
+_SETUP_CODES = ("app-bug-schema", "app-bug-setup-error")
+
+
+def _setup_bug(o: Outcome, suite: Suite, project: Project, endpoint: str) -> Classified | None:
+    """A fixture's setup that failed because the database refused the DDL of the app's models: the app's
+    schema bug, at the model whose table it is when found. None for anything else (a service out of reach
+    is the environment; other setup errors are judged by `_setup_error`)."""
+    if o.status != "error":
+        return None
+    text = f"{o.message}\n{o.details}"
+    if _UNREACHABLE.search(text):
+        return None
+    if _DDL.search(text) and _DB_ERROR.search(text):
+        said = _DB_MESSAGE.search(o.details)
+        error = (said.group(1) if said else o.message).strip()
+        table = _DDL_TABLE.search(text)
+        model = _model_of_table(project, suite.app, table.group(1)) if table else None
+        where = f" (table {table.group(1)!r}" + (f", model {model.name.rsplit('.', 1)[-1]})" if model else ")") \
+            if table else ""
+        message = (f"the app's schema cannot be created{where}: the database refused it: {error[:300]}. "
+                   "Every test needs these tables; fix the model (a foreign key must point at a unique column)")
+        finding = Finding(code="app-bug-schema", message=message, severity="error",
+                          file=model.file if model else "", line=model.line if model else 0, app=suite.app)
+        return Classified(outcome=o, category=APP_BUG, reason=message, endpoint=endpoint, finding=finding)
+    return None
+
+
+def _setup_error(o: Outcome, suite: Suite, endpoint: str, what: str) -> Classified:
+    """A fixture failed before the test ran: the app's bug when the exception came from the app's own
+    files (its factory, its models), else the generated conftest's (a generator mistake)."""
+    raised = _app_exception(o)
+    if raised is None or raised[0].startswith(suite.output.rstrip("/") + "/"):  # in the generated files
+        return Classified(outcome=o, category=GENERATOR, endpoint=endpoint,
+                          reason=f"{what}: {o.message or 'see the report'}")
+    file, line, exc = raised
+    message = f"the app raised {exc} at {file}:{line} while the tests were set up (before any request)"
+    finding = Finding(code="app-bug-setup-error", message=message, severity="error", file=file, line=line,
+                      app=suite.app)
+    return Classified(outcome=o, category=APP_BUG, reason=message, endpoint=endpoint, finding=finding)
+
+
+def _model_of_table(project: Project, app: str, table: str) -> OrmModel | None:
+    """The app's model whose table is `table` (declared, or Seamline's default name for it)."""
+    mine = [m for m in project.models if app == "." or m.file.startswith(app.rstrip("/") + "/")]
+    named = [m for m in mine if (m.table or "").lower() == table.lower()]
+    return (named or [m for m in mine if not m.table and table.lower() in (snake(m.name), plural(m.name))] or
+            [None])[0]
 
 
 def _app_exception(o: Outcome) -> tuple[str, int, str] | None:
@@ -137,8 +203,7 @@ def _failing_line(o: Outcome) -> str:
 def _judge(o: Outcome, case: Case, endpoint: Endpoint | None, suite: Suite) -> Classified:
     key = case.endpoint
     if o.status == "error":  # a fixture failed: the test never ran
-        return Classified(outcome=o, category=GENERATOR, endpoint=key,
-                          reason=f"a fixture failed before the test ran: {o.message or 'see the report'}")
+        return _setup_error(o, suite, key, "a fixture failed before the test ran")
     raised = _app_exception(o)
     if raised is not None and case.kind == "conflict":
         file, line, exc = raised
@@ -183,7 +248,9 @@ def _judge_flow(o: Outcome, flow: Flow, suite: Suite, endpoints: dict[tuple[str,
     head = o.details.split("\n>", 1)[0]
     done = re.findall(r"^\s+# ((?:GET|POST|PUT|PATCH|DELETE) \S+)$", head, re.MULTILINE)
     index = len(done) - 1
-    if o.status == "error" or index < 0 or index >= len(flow.steps):
+    if o.status == "error":
+        return _setup_error(o, suite, flow.name, "a fixture of the flow failed before it ran")
+    if index < 0 or index >= len(flow.steps):
         return Classified(outcome=o, category=GENERATOR, endpoint=flow.name,
                           reason=f"the flow failed outside its steps: {o.message or 'see the report'}")
     step = flow.steps[index]

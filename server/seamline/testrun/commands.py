@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..core.errors import UsageError
 from ..core.generate.tests import GeneratedFile, Suite, generate_tests, plan_tests
+from ..core.generate.tests.versions import version_notes
 from ..core.model import Project
 from .classify import APP_BUG, Report, classify
 from .fallback import SuiteFallback, docker_required, engine_problem, label, plan_suite, render_header
@@ -119,6 +120,9 @@ def verify(root: Path, project: Project, args: argparse.Namespace) -> list[Suite
     brought up (the reason is printed)."""
     suites = [s for s in plan_tests(project, root=root, output=args.out, flows=_has_flows(root, project, args))
               if s.modules]
+    for s in suites:  # pins below what the generated tests call: said before the failures they cause
+        for note in version_notes(_app_dir(root, s), framework=s.framework, orm=s.orm):
+            print(f"note: {s.app}: {note}")
     python = args.python or sys.executable
     if getattr(args, "workers", None) and not has_xdist(python):  # say so before any environment comes up
         raise UsageError(f"--workers needs pytest-xdist in {python}: pip install pytest-xdist")
@@ -234,13 +238,15 @@ def runs_json(runs: list[SuiteRun] | None) -> dict:
         fb = r.fallback is not None
         apps.append({
             "app": r.suite.app, "fallback": fb, "stand_ins": r.fallback.to_json()["stand_ins"] if fb else [],
+            "ran": not r.result.error, "error": r.result.error or None, "notes": list(r.suite.notes),
             "passed": r.report.passed, "failed": len(r.report.failed), "total": r.report.total,
             "seconds": r.result.seconds,
             "failures": [{"test": c.outcome.nodeid, "category": c.category, "reason": c.reason}
                          for c in r.report.failed],
             "findings": [{**dataclasses.asdict(f), "fallback": fb} for f in r.report.findings],
         })
-    return {"ran": True, "fallback": any(a["fallback"] for a in apps), "apps": apps}
+    # `ran` is false when pytest did not run some app's tests at all (its `error` says why).
+    return {"ran": all(a["ran"] for a in apps), "fallback": any(a["fallback"] for a in apps), "apps": apps}
 
 
 def _report(root: Path, runs: list[SuiteRun] | None, args: argparse.Namespace) -> int:
@@ -330,6 +336,8 @@ def _workers(value: str) -> str:
 def render_report(suite: Suite, result: RunResult, report: Report) -> str:
     lines = [f"{suite.app}: {report.passed} passed, {len(report.failed)} failed"
              + (f" of {report.total} in {result.seconds:.1f}s" if report.total else "")]
+    if result.error:  # not "0 passed, 0 failed" alone: the tests did not run
+        lines.append(f"  the tests did not run: {result.error}")
     by_category: dict[str, list] = {}
     for c in report.failed:
         by_category.setdefault(c.category, []).append(c)
@@ -355,7 +363,8 @@ def add_parsers(sub: argparse._SubParsersAction, gen: argparse._SubParsersAction
         p.add_argument("--all", action="store_true", help="every endpoint (the default)")
         p.add_argument("--out", help="output folder, relative to each app (default: tests/integration)")
         p.add_argument("--flows", action="store_true",
-                       help="also tests across endpoints: sign up -> log in -> call; create -> read -> update -> delete")
+                       help="also tests across endpoints: sign up -> log in -> call; "
+                            "create -> read -> update -> delete")
 
     def running(p: argparse.ArgumentParser) -> None:
         p.add_argument("--image", action="append", default=[], metavar="KIND=IMAGE",

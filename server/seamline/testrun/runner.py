@@ -40,6 +40,31 @@ class RunResult:
     def passed(self) -> tuple[Outcome, ...]:
         return tuple(o for o in self.outcomes if o.status == "passed")
 
+    @property
+    def error(self) -> str:
+        """Why pytest did not run the tests, in its own words ("" when it ran them, failing or not):
+        exit codes 2-5 (a conftest or module that does not load, a usage error, nothing collected)."""
+        if self.returncode in (0, 1):
+            return ""
+        what = _EXIT_CODES.get(self.returncode, f"pytest stopped with exit status {self.returncode}")
+        said = _pytest_message(self.output)
+        return f"{what}: {said}" if said else what
+
+
+# pytest's exit codes other than 0 (all passed) and 1 (some failed): the tests did not run as a whole.
+_EXIT_CODES = {-1: "pytest did not finish", 2: "pytest stopped on errors while collecting the tests",
+               3: "pytest hit an internal error", 4: "pytest could not start (a usage error or a conftest that "
+               "does not load)", 5: "pytest found no tests to run"}
+
+
+def _pytest_message(output: str) -> str:
+    """The lines of pytest's output that say what went wrong: its `E ...` and `ERROR ...` lines (the last
+    three), else its last line."""
+    lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
+    said = [ln.removeprefix("E").strip() for ln in lines if ln.startswith(("E ", "ERROR"))]
+    picked = said[-3:] if said else lines[-1:]
+    return " | ".join(dict.fromkeys(picked))[:600]
+
 
 def run_pytest(tests: Path, *, cwd: Path, env: Mapping[str, str] | None = None, python: str,
                extra: Sequence[str] = (), workers: str | None = None, timeout_s: int = 900) -> RunResult:

@@ -9,13 +9,16 @@ security-scheme instances (OAuth2PasswordBearer, HTTPBearer, APIKeyHeader, HTTPB
 
 from __future__ import annotations
 
+import ast
 import logging
 import re
+import textwrap
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from ..model import AuthRequirement, Dependency, TokenSource
 from .context import AppContext
-from .expr import Expr, MaybeExpr, arg, call_func, call_kwargs, dotted, is_call, strings
+from .expr import Expr, MaybeExpr, arg, call_func, call_kwargs, dotted, is_call, string, strings
 from .facts import FunctionFacts, ModuleFacts
 from .fastapi_common import (
     Scope,
@@ -187,8 +190,10 @@ class DependencyWalker:
         if sym.kind == "function":
             module = self.ctx.resolver.module(sym.module)
             scope = Scope.of(sym.module, sym.facts)
-            node = _Node(name=sym.fqn, children=dep_refs(signature(self.ctx, scope, sym.facts)))
-            node.auth = self._function_auth(scope, sym.facts, module, sym.fqn)
+            params = signature(self.ctx, scope, sym.facts)
+            node = _Node(name=sym.fqn, children=dep_refs(params))
+            node.auth = self._function_auth(scope, sym.facts, module, sym.fqn) or \
+                self._fixed_key_auth(params, sym.facts, module, sym.fqn)
             return node
         return _Node(name=sym.fqn)
 
@@ -230,6 +235,26 @@ class DependencyWalker:
         return AuthRequirement(kind=kind, via=via,
                                file=module.path if module else "", line=fn.line)
 
+    def _fixed_key_auth(self, params: list[SigParam], fn: FunctionFacts, module: ModuleFacts | None,
+                        via: str) -> AuthRequirement | None:
+        """A dependency that compares a header or query value with a constant and raises on a mismatch
+        (`if x_token != "fake-super-secret-token": raise HTTPException(400)`): an API key whose valid
+        value is that constant, recorded as `detail="header:x-token=<value>"` (or `query:<name>=...`)."""
+        if module is None or not fn.raises:
+            return None
+        wanted = {p.name: p for p in params if p.marker in ("Header", "Query") or
+                  (p.marker is None and dotted(p.type) == "str")}
+        found = _compared_constant(self.ctx.root / module.path, fn, set(wanted)) if wanted else None
+        if found is None:
+            return None
+        name, value = found
+        p = wanted[name]
+        alias = string(call_kwargs(p.marker_call).get("alias")) if p.marker_call else None
+        where = "header" if p.marker == "Header" else "query"
+        key = alias or (name.replace("_", "-") if where == "header" else name)  # Header() converts underscores
+        return AuthRequirement(kind="api-key", via=via, detail=f"{where}:{key}={value}", file=module.path,
+                               line=fn.line)
+
     def _rejects(self, scope: Scope, fn: FunctionFacts) -> set[int]:
         """The statuses among 401 and 403 the function raises HTTPExceptions with."""
         out = set()
@@ -242,6 +267,26 @@ class DependencyWalker:
             if code in (401, 403):
                 out.add(code)
         return out
+
+
+def _compared_constant(path: Path, fn: FunctionFacts, names: set[str]) -> tuple[str, str] | None:
+    """(parameter, string) of the first `param != "literal"` (or `==`) in the function's body. Facts keep
+    no comparisons, so the function's own lines are parsed (only for dependencies that raise and take
+    a header or query value: few, and memoized with the dependency's node)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()[fn.line - 1:fn.end_line]
+        tree = ast.parse(textwrap.dedent("\n".join(lines)))
+    except (OSError, SyntaxError, UnicodeDecodeError) as exc:
+        log.info("%s: cannot read %s for a key comparison: %s", path, fn.qualname, exc)
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], (ast.NotEq, ast.Eq)):
+            sides = (node.left, node.comparators[0])
+            name = next((s.id for s in sides if isinstance(s, ast.Name) and s.id in names), None)
+            value = next((s.value for s in sides if isinstance(s, ast.Constant) and isinstance(s.value, str)), None)
+            if name and value:
+                return name, value
+    return None
 
 
 def decodes_jwt(ctx: AppContext, scope: Scope, fn: FunctionFacts, depth: int = 0) -> bool:

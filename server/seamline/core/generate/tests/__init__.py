@@ -22,6 +22,7 @@ from .plan import plan_suite
 from .project_fixtures import reuse_plan
 from .render import Renderer
 from .sqlite3_db import sqlite_setup
+from .versions import version_notes
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,8 @@ def plan_tests(project: Project, *, root: Path, endpoints: Iterable[str] | None 
         sqlite = sqlite_setup(project, app, CodeFacts(app_dir=app_dir)) if orm is None and framework == "flask" \
             else None  # the Flask tutorial: sqlite3, no ORM
         orm = "sqlite3" if sqlite else orm
+        if orm is None and framework in ("fastapi", "flask"):
+            orm = "none"  # no database found: tests check the app's answers only (nodb.py)
         if framework is None or orm is None or orm_adapter(orm) is None:
             what = ", ".join(app.frameworks) or "no framework"
             suites.append(Suite(app=app.root, framework=what, orm=orm or "", entry=app.entry or "",
@@ -59,7 +62,8 @@ def plan_tests(project: Project, *, root: Path, endpoints: Iterable[str] | None 
         suite = plan_suite(seen, app, root=Path(root), web=web, orm=orm, endpoints=selected, output=output,
                            flows=flows)
         reuse = reuse_plan(suite, app_dir)  # the project's own `client`/`auth_headers`, reused or not, and why
-        suites.append(replace(suite, notes=tuple(dict.fromkeys((*suite.notes, *reuse.notes))),
+        pins = version_notes(app_dir, framework=framework, orm=orm)  # the app pins older Werkzeug/SQLAlchemy
+        suites.append(replace(suite, notes=tuple(dict.fromkeys((*suite.notes, *reuse.notes, *pins))),
                               reused_fixtures=frozenset(reuse.reused), sqlite_setup=sqlite or ()))
     return suites
 

@@ -143,4 +143,8 @@ def orm_adapter(orm: str) -> OrmAdapter | None:
         from .sqlite3_db import Sqlite3Adapter
 
         return Sqlite3Adapter()
+    if orm == "none":  # no database at all: HTTP answers only
+        from .nodb import NoDbAdapter
+
+        return NoDbAdapter()
     return None

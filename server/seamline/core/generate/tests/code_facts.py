@@ -191,7 +191,8 @@ def success_body(fn: FunctionFacts | None, schema_class: str | None = None) -> t
     bodies = []
     for value in fn.returns_values if fn is not None else ():
         body, status = value, None
-        if value and value[0] == "l" and len(value[1]) >= 2:  # `return body, 202`
+        # `return body, 202` (facts write tuples and lists alike: `[{...}, {...}]` is a list of rows)
+        if value and value[0] == "l" and len(value[1]) >= 2 and not (value[1][1] and value[1][1][0] == "d"):
             body, status = value[1][0], status_of(value[1][1])
         if is_call(body):
             kwargs = call_kwargs(body)

@@ -9,9 +9,10 @@ through the same connection and sees exactly what the view wrote, and nothing el
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 
-from ...analyze.expr import string
+from ...analyze.expr import string, walk
 from ...model import App, AuthRequirement, Endpoint, OrmModel, Project, Schema, SchemaField
 from .adapters import Section
 from .code_facts import CodeFacts, calls_to
@@ -31,6 +32,10 @@ _AUTH_USER_FIELDS = (
 )
 # DRF authentication that answers 401 with a WWW-Authenticate header; session auth alone answers 403
 _CHALLENGING = frozenset({"drf-token", "basic", "jwt", "bearer", "oauth2", "token"})
+_DRF_AUTH = "rest_framework.authentication."
+_AUTH_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
+_SESSION_EXPIRY = ("no expired-token tests: the Django session of `force_login` has no expiry to set in the past "
+                   "(it lasts SESSION_COOKIE_AGE)")
 # permission classes that check who the caller is, not just that there is one (or what they own)
 _ROLE_PERMISSIONS = frozenset({"IsAdminUser", "DjangoModelPermissions", "DjangoModelPermissionsOrAnonReadOnly",
                                "DjangoObjectPermissions"})
@@ -48,13 +53,31 @@ class DjangoAdapter:
     validates_input = True
 
     def missing_credentials_status(self, endpoint: Endpoint, code: CodeFacts) -> int:
-        return 401 if any(a.kind in _CHALLENGING for a in endpoint.auth) else 403
+        """DRF answers an anonymous caller with its first authentication class's challenge: 401 with a
+        WWW-Authenticate header (token, basic), 403 when that class has none (SessionAuthentication,
+        first in DRF's default `[SessionAuthentication, BasicAuthentication]`)."""
+        first = next((a.kind for a in endpoint.auth if a.kind != "permission"), None)
+        return 401 if first in _CHALLENGING else 403
 
     def response_many(self, endpoint: Endpoint, code: CodeFacts) -> bool:
         return endpoint.handler.rsplit(".", 1)[-1] == "list"
 
     def prepare_project(self, project: Project, code: CodeFacts) -> Project:
-        return project
+        """A model field whose `choices` are computed when the app loads (drf-tutorial's pygments lexers)
+        and that has a default: payloads send the default, the one choice known to be valid."""
+        opaque = {(m.name, f.name): f.default.strip("'\"") for m in project.models if m.orm == "django"
+                  for f in m.fields if not f.enum and f.default and _has_choices(code, m.name, f.name)}
+        if not opaque:
+            return project
+
+        def known(model: str | None, f: SchemaField) -> SchemaField:
+            choice = opaque.get((model or "", f.name))
+            return dataclasses.replace(f, enum=(choice,)) if choice and not f.enum else f
+
+        models = tuple(dataclasses.replace(m, fields=tuple(known(m.name, f) for f in m.fields)) for m in project.models)
+        schemas = tuple(dataclasses.replace(s, fields=tuple(known(s.model, f) for f in s.fields))
+                        for s in project.schemas)
+        return dataclasses.replace(project, models=models, schemas=schemas)
 
     def list_key(self, endpoint: Endpoint, code: CodeFacts, app: App) -> str:
         """"results" when DRF paginates the list (settings' DEFAULT_PAGINATION_CLASS or the view's
@@ -89,6 +112,10 @@ class DjangoAdapter:
             found.append(404)
         if (generic and action in _VALIDATING_ACTIONS) or (endpoint.framework == "drf" and calls_to(fn, "is_valid")):
             found.append(400)
+        fetches = (generic and action in _OBJECT_ACTIONS) or bool(calls_to(fn, "get_object"))
+        checked = any(a.kind == "permission" and _object_permission(code, a.via) for a in endpoint.auth)
+        if fetches and checked and not _scoped_queryset(code, endpoint):
+            found.insert(0, 403)  # get_object() finds anyone's row; `check_object_permissions` refuses it
         return tuple(found)
 
     def role_check(self, auth: AuthRequirement) -> bool:
@@ -96,14 +123,26 @@ class DjangoAdapter:
 
     def credentials(self, project: Project, app: App, models: dict[str, OrmModel], code: CodeFacts
                     ) -> AuthPlan | None:
-        """DRF token auth: a token row made with the app's own Token model, sent as `Token <key>`."""
+        """DRF token auth: a token row made with the app's own Token model, sent as `Token <key>`. Without
+        it, DRF's default authentication: the session cookie of the user logged in by Django's own
+        `force_login` (SessionAuthentication), or HTTP Basic with a password the test sets
+        (BasicAuthentication alone)."""
         endpoints = [e for e in project.endpoints if e.app == app.root]
-        if not any(a.kind == "drf-token" for e in endpoints for a in e.auth):
-            return None
+        kinds = {a.kind for e in endpoints for a in e.auth if a.via.startswith(_DRF_AUTH) or a.kind == "drf-token"}
         user = _user_model(models)
-        return AuthPlan(user_model=user, token_function="rest_framework.authtoken.models.Token",
-                        token_call="Token.objects.get_or_create(user=user)[0].key", header="Authorization",
-                        scheme="Token", admin_flag="is_staff" if user == AUTH_USER else None)
+        admin = "is_staff" if user == AUTH_USER else None
+        if "drf-token" in kinds:
+            return AuthPlan(user_model=user, token_function="rest_framework.authtoken.models.Token",
+                            token_call="Token.objects.get_or_create(user=user)[0].key", header="Authorization",
+                            scheme="Token", admin_flag=admin)
+        if "session" in kinds and (_sessions_on(code, app) or "basic" not in kinds):
+            return AuthPlan(user_model=user, token_call="session_cookie(user)", header="Cookie", scheme="",
+                            admin_flag=admin, expiry_note=_SESSION_EXPIRY)
+        if "basic" in kinds:
+            return AuthPlan(user_model=user, token_call="basic_credentials(user)", header="Authorization",
+                            scheme="Basic", admin_flag=admin,
+                            expiry_note="no expired-token tests: HTTP Basic credentials do not expire")
+        return None
 
     def login_form(self, endpoint: Endpoint) -> tuple[str, str] | None:
         if endpoint.handler.endswith(("obtain_auth_token", "ObtainAuthToken.post")):
@@ -121,6 +160,12 @@ def client():
     raised in the test, with the app's own traceback."""
     return APIClient()
 '''
+        if suite.auth.token_call == "session_cookie(user)":
+            return Section(app=("from rest_framework.test import APIClient", "from django.test import Client",
+                                "from django.conf import settings as django_settings"), code=code + _SESSION_COOKIE)
+        if suite.auth.token_call == "basic_credentials(user)":
+            return Section(stdlib=("import base64",), app=("from rest_framework.test import APIClient",),
+                           code=code + _BASIC_CREDENTIALS)
         return Section(app=("from rest_framework.test import APIClient",), code=code)
 
     def request_code(self, request: Request, *, url: str, headers: str | None) -> str:
@@ -137,6 +182,62 @@ def client():
 
     def json_code(self, response: str) -> str:
         return f"{response}.json()"
+
+
+_SESSION_COOKIE = '''
+
+def session_cookie(user):
+    """The session cookie of `user` logged in by Django's own `force_login`: what DRF's
+    SessionAuthentication reads. (APIClient enforces no CSRF check, as Django's test client.)"""
+    login = Client()
+    login.force_login(user)
+    return f"{django_settings.SESSION_COOKIE_NAME}={login.cookies[django_settings.SESSION_COOKIE_NAME].value}"
+'''
+_BASIC_CREDENTIALS = '''
+
+def basic_credentials(user, password="seamline-password"):
+    """HTTP Basic credentials of `user` for DRF's BasicAuthentication, with a password set here (the
+    factory's is hashed and not kept)."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return base64.b64encode(f"{user.get_username()}:{password}".encode()).decode()
+'''
+
+
+def _sessions_on(code: CodeFacts, app: App) -> bool:
+    """Whether the settings' MIDDLEWARE logs the session's user in (AuthenticationMiddleware): without
+    it DRF's SessionAuthentication finds no user and only BasicAuthentication can authenticate."""
+    settings = code.module(app.entry or "")
+    found = settings.assigned("MIDDLEWARE") if settings is not None else None
+    return found is not None and any(string(x) == _AUTH_MIDDLEWARE for x in walk(found[0]))
+
+
+def _has_choices(code: CodeFacts, model: str, field: str) -> bool:
+    """Whether the model's field is declared with `choices=` (`models.CharField(choices=LEXERS, ...)`)."""
+    module, _, cls_name = model.rpartition(".")
+    tree = code.tree(module)
+    cls = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls_name), None) if tree else None
+    for node in cls.body if cls is not None else ():
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == field for t in node.targets):
+            return isinstance(node.value, ast.Call) and any(k.arg == "choices" for k in node.value.keywords)
+    return False
+
+
+def _scoped_queryset(code: CodeFacts, endpoint: Endpoint) -> bool:
+    """The view builds its queryset per request (`get_queryset`, usually the caller's rows): someone
+    else's row is then not found (404) before any object permission is checked."""
+    module, _, cls_name = endpoint.handler.rsplit(".", 1)[0].rpartition(".")
+    facts = code.module(module)
+    view = facts.cls(cls_name) if facts is not None else None
+    return view is None or "get_queryset" in view.methods
+
+
+def _object_permission(code: CodeFacts, via: str) -> bool:
+    """A permission class of the app that checks each row (`has_object_permission`, IsOwnerOrReadOnly)."""
+    module, _, name = via.rpartition(".")
+    facts = code.module(module)
+    cls = facts.cls(name) if facts is not None else None
+    return cls is not None and "has_object_permission" in cls.methods
 
 
 def _user_model(models: dict[str, OrmModel]) -> str:

@@ -3,11 +3,15 @@ validation and exception handlers all run as in production)."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+
 from ...analyze.expr import dotted
-from ...model import App, AuthRequirement, Endpoint, OrmModel, Project
+from ...model import App, AuthRequirement, Endpoint, OrmModel, Param, Project
 from .adapters import Section, keyword_client_call
 from .code_facts import CodeFacts, decorator_keyword
 from .model import AuthPlan, LoginShape, Request, Suite
+from .nodb import fixed_keys
 
 _LIST_TYPES = frozenset({"list", "List", "Sequence", "typing.List", "typing.Sequence", "set", "tuple"})
 
@@ -19,12 +23,22 @@ class FastApiAdapter:
     validates_input = True  # pydantic: an accepted invalid payload means the generator misread the schema
 
     def missing_credentials_status(self, endpoint: Endpoint, code: CodeFacts) -> int:
-        # OAuth2PasswordBearer, HTTPBearer (FastAPI >= 0.115) and APIKey* answer 401 without credentials.
+        # OAuth2PasswordBearer, HTTPBearer (FastAPI >= 0.115) and APIKey* answer 401 without credentials;
+        # a fixed key read with `Header()` is a required parameter: its absence fails validation
+        if any(where == "header" for where, _, _ in fixed_keys(endpoint)):
+            return self.validation_status
         return 401
 
     def credentials(self, project: Project, app: App, models: dict[str, OrmModel], code: CodeFacts
                     ) -> AuthPlan | None:
-        return None  # FastAPI apps make tokens with a function of their own: the planner finds it
+        """A fixed header key a dependency compares with a constant (`X-Token: fake-super-secret-token`);
+        else None: FastAPI apps make tokens with a function of their own, which the planner finds."""
+        keys = [k for e in project.endpoints if e.app == app.root for k in fixed_keys(e) if k[0] == "header"]
+        if not keys:
+            return None
+        _, name, value = keys[0]
+        return AuthPlan(token_call=json.dumps(value), header=name, scheme="",
+                        expiry_note=f"no expired-token tests: the `{name}` header key is a constant of the app")
 
     def role_check(self, auth: AuthRequirement) -> bool:
         return True  # a permission dependency (`get_current_admin`) is a role check
@@ -33,7 +47,18 @@ class FastApiAdapter:
         return ()
 
     def prepare_project(self, project: Project, code: CodeFacts) -> Project:
-        return project
+        """A fixed query key (`token == "jessica"` in an app-wide dependency) becomes a required query
+        parameter of each endpoint it guards, sent with its valid value like any other."""
+        endpoints = []
+        for e in project.endpoints:
+            query = {name: value for where, name, value in fixed_keys(e) if where == "query"}
+            if query:
+                kept = tuple(a for a in e.auth if not (a.kind == "api-key" and a.detail.startswith("query:")))
+                added = tuple(Param(name=n, location="query", type="str", required=True, constraints=(("const", v),))
+                              for n, v in query.items() if n not in {p.name for p in e.params})
+                e = replace(e, auth=kept, params=(*e.params, *added))
+            endpoints.append(e)
+        return replace(project, endpoints=tuple(endpoints))
 
     def list_key(self, endpoint: Endpoint, code: CodeFacts, app: App) -> str:
         return ""

@@ -8,19 +8,25 @@ is removed after it and a change the view never committed is lost, exactly as in
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import re
 
-from ...analyze.expr import MaybeExpr, arg, call_func, const, dotted, is_call, is_str, string, walk
+from ...analyze.expr import MaybeExpr, arg, call_func, const, dotted, is_call, is_str, render, string, walk
 from ...analyze.facts import FunctionFacts
 from ...model import App, AuthRequirement, Endpoint, OrmModel, Param, Project, Schema, SchemaField
 from .adapters import Section, keyword_client_call
 from .code_facts import CodeFacts, calls_to, raised_statuses
-from .model import AuthPlan, LoginShape, Request, Suite
+from .model import AuthPlan, ExpiredToken, LoginShape, Request, Suite
 from .naming import short
 
 _SERIALIZERS = frozenset({"to_dict", "as_dict", "serialize", "to_json", "dump"})
 _USER_NAMES = ("User", "Account", "Member")
 _JSON_READS = frozenset({"request.get_json", "request.json", "flask.request.get_json", "flask.request.json"})
+_JWT = "flask_jwt_extended."
+# what a login passes as the identity, with its user renamed `user`: `user`, `str(user.id)`, `user.email`
+_IDENTITY = re.compile(r"(?:(?P<fn>str|int)\()?(?P<name>[A-Za-z_]\w*)"
+                       r"(?P<attr>\.(?:id|pk|uuid|public_id|email|username))?\)?")
 _SESSION_EXPIRY = ("no expired-token tests: a {what} session cookie has no expiry to set in the past (Flask "
                    "refuses only cookies signed longer ago than PERMANENT_SESSION_LIFETIME, 31 days by default)")
 
@@ -46,6 +52,8 @@ class FlaskAdapter:
         user = next((m.name for m in models.values() for name in _USER_NAMES if short(m.name) == name), None)
         if user is None:
             return None
+        if any(a.via.startswith(_JWT) for e in endpoints for a in e.auth):
+            return _jwt_plan(project, app, code, user)
         if any(a.via.startswith("flask_login.") for e in endpoints for a in e.auth):
             return AuthPlan(user_model=user, token_call="session_cookie(app, user)", header="Cookie", scheme="",
                             fixtures=("app",), expiry_note=_SESSION_EXPIRY.format(what="Flask-Login"))
@@ -207,6 +215,12 @@ def session_of(app):
     return read
 
 
+def in_app_context(app, make):
+    """What `make()` returns inside the app's context (Flask-JWT-Extended reads the app's JWT settings)."""
+    with app.app_context():
+        return make()
+
+
 def session_cookie(app, user, key=None):
     """The session cookie the app sets when `user` logs in, signed with the app's secret key: Flask-Login's,
     or, with `key`, the one the app's own login view fills (`session[key] = user.id`)."""
@@ -222,6 +236,76 @@ def session_cookie(app, user, key=None):
 
     def json_code(self, response: str) -> str:
         return f"{response}.get_json()"
+
+
+def _jwt_plan(project: Project, app: App, code: CodeFacts, user: str) -> AuthPlan:
+    """Flask-JWT-Extended: tokens from its own `create_access_token`, called in the app's context (it reads
+    the app's JWT settings) with the identity the app's login passes, sent in the header the app's
+    JWT_HEADER_NAME / JWT_HEADER_TYPE name. The app's views are never called to make one."""
+    modules = _config_modules(project, app, code)
+    header = _config_value(code, modules, "JWT_HEADER_NAME") or "Authorization"
+    scheme = _config_value(code, modules, "JWT_HEADER_TYPE")
+    identity = _jwt_identity(project, app, code, modules)
+    make = f"in_app_context(app, lambda: create_access_token(identity={identity}{{extra}}))"
+    expired = ExpiredToken(lines=(f"token = {make.format(extra=', expires_delta=datetime.timedelta(seconds=-1)')}",),
+                           stdlib=("import datetime",), app=("from flask_jwt_extended import create_access_token",),
+                           how="Flask-JWT-Extended's own `create_access_token` with `expires_delta` in the past")
+    # a malformed token gets Flask-JWT-Extended's `invalid_token_loader` answer: 422 unless the app sets its own
+    own_invalid = _calls_attr(code, modules, "invalid_token_loader")
+    return AuthPlan(user_model=user, token_function="flask_jwt_extended.create_access_token",
+                    token_call=make.format(extra=""), header=header, scheme="Bearer" if scheme is None else scheme,
+                    fixtures=("app",), expired=expired, invalid_status=None if own_invalid else 422)
+
+
+def _jwt_identity(project: Project, app: App, code: CodeFacts, modules: list[str]) -> str:
+    """The identity the app's own logins pass to `create_access_token` (login views first), with the
+    user renamed `user`; else the user object when the app registers a `user_identity_loader`, else
+    `str(user.id)`."""
+    handlers = {e.key: e.handler for e in project.endpoints if e.app == app.root}
+    logins = sorted((t.name for t in project.token_sources if t.kind == "endpoint" and t.app == app.root),
+                    key=lambda key: "login" not in key)
+    for key in logins:
+        for call in calls_to(code.function(handlers.get(key, "")), "create_access_token"):
+            text = render(arg(call, 0, "identity"))
+            found = _IDENTITY.fullmatch(text)
+            if found and bool(found["fn"]) == text.endswith(")"):  # `str(user.id)` or `user.id`, not `user.id)`
+                inner = f"user{found['attr'] or ''}"
+                return f"{found['fn']}({inner})" if found["fn"] else inner
+    return "user" if _calls_attr(code, modules, "user_identity_loader") else "str(user.id)"
+
+
+def _calls_attr(code: CodeFacts, modules: list[str], attr: str) -> bool:
+    """Whether the modules name `<something>.attr` (`jwt.user_identity_loader(...)` or as a decorator)."""
+    return any(isinstance(n, ast.Attribute) and n.attr == attr
+               for m in modules for tree in (code.tree(m),) if tree is not None for n in ast.walk(tree))
+
+
+def _config_modules(project: Project, app: App, code: CodeFacts) -> list[str]:
+    """Modules that may set the app's config: the entry module, the modules it imports (a settings
+    module of Config classes, the extensions) and the login views'."""
+    entry = (app.entry or "").partition(":")[0]
+    facts = code.module(entry) if entry else None
+    imported = [target.rpartition(".")[0] if code.module(target) is None else target
+                for _alias, target in (facts.imports if facts is not None else ())]
+    views = [t.file.removesuffix(".py").replace("/", ".") for t in project.token_sources if t.app == app.root]
+    return [m for m in dict.fromkeys((entry, *imported, *views)) if m and code.module(m) is not None]
+
+
+def _config_value(code: CodeFacts, modules: list[str], key: str) -> str | None:
+    """A string the app sets for config `key`: `KEY = "..."` in a Config class or module, or
+    `app.config["KEY"] = "..."`."""
+    for module in modules:
+        for node in ast.walk(code.tree(module) or ast.Module(body=[], type_ignores=[])):
+            if not isinstance(node, ast.Assign) or not isinstance(node.value, ast.Constant) \
+                    or not isinstance(node.value.value, str):
+                continue
+            for target in node.targets:
+                name = target.id if isinstance(target, ast.Name) else \
+                    target.slice.value if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant) \
+                    else None
+                if name == key:
+                    return node.value.value
+    return None
 
 
 def _sent(f: SchemaField) -> bool:

@@ -4,7 +4,8 @@ take; a create returns the id that the detail, update and delete endpoints of th
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from ...model import Endpoint
 from .code_facts import raised_statuses
@@ -62,8 +63,10 @@ def _auth_flow(planner: _Planner) -> Flow | None:
         Step(endpoint=me.key, request=Request(method="GET", path=me.path), expect_status=me.status_code or 200,
              expect=(("email", f'credentials["{user_field}"]'),) if shows_email else (), headers=headers),
     )
+    payloads = [("credentials", creds), (login_var, login_body)]
+    steps = tuple(replace(s, request=_with_required_query(s.request, planner, s.endpoint, payloads)) for s in steps)
     return Flow(name=f"test_flow_sign_up_log_in_and_call_{me.handler.rsplit('.', 1)[-1]}", kind="auth", steps=steps,
-                payloads=(("credentials", creds), (login_var, login_body)))
+                payloads=tuple(payloads))
 
 
 def _protected_read(planner: _Planner, *, by_session: bool) -> Endpoint | None:
@@ -138,7 +141,8 @@ def _crud_flow(planner: _Planner, create: Endpoint, detail: dict[str, Endpoint],
     update = detail.get("PUT") or detail.get("PATCH")
     if update is not None and update.request_schema in planner.schemas:
         changes = payload(planner.schemas[update.request_schema], schemas=planner.schemas)
-        changes = {k: _changed(k, v) for k, v in changes.items()}
+        fixed = {f.name for f in planner.schemas[update.request_schema].fields if f.enum}  # a choice stays valid
+        changes = {k: v if k in fixed else _changed(k, v) for k, v in changes.items()}
         payloads.append(("changes", changes))
         steps += [Step(endpoint=update.key, request=at(update, json=changes), expect_status=update.status_code or 200,
                        payload_var="changes"),
@@ -153,9 +157,28 @@ def _crud_flow(planner: _Planner, create: Endpoint, detail: dict[str, Endpoint],
             steps.append(Step(endpoint=read.key, request=at(read), expect_status=missing))
         gone = model
     planner.used_models.add(model)
+    steps = [replace(s, request=_with_required_query(s.request, planner, s.endpoint, payloads)) for s in steps]
     return Flow(name=f"test_flow_{snake(model)}_create_read_update_delete", kind="crud", steps=tuple(steps),
                 payloads=tuple(payloads), gone_model=gone, gone_pk=var)
 
+
+def _with_required_query(request: Request, planner: _Planner, key: str, payloads: list[tuple[str, Any]]
+                         ) -> Request:
+    """The step's request with the required query parameters of its endpoint sent (without them the
+    framework refuses it before the handler), kept in a local the flow sets up first (`params`), one
+    per distinct query."""
+    from .plan import _required_query  # plan imports this module
+
+    endpoint = next((e for e in planner.endpoints() if e.key == key), None)
+    required = _required_query(endpoint) if endpoint is not None else {}
+    if not required:
+        return request
+    var = next((name for name, value in payloads if name.startswith("params") and value == required), None)
+    if var is None:
+        taken = sum(1 for name, _value in payloads if name.startswith("params"))
+        var = f"params_{taken + 1}" if taken else "params"
+        payloads.append((var, required))
+    return replace(request, query_var=var)
 
 
 def _changed(name: str, value: object) -> object:

@@ -34,6 +34,8 @@ class Check:
     - "field": response field `name` equals `source` (a payload key or a seed attribute)
     - "contains": the list response holds the seed `source` (by `name`, usually "id")
     - "keys": the object `source` of the body ("body", "body[0]") has every key in `value` (a tuple)
+    - "list": the body's field `name` is a list (`{"tags": [...]}`)
+    - "redirect": the response redirects to the path `value` (its Location header)
     - "row": the row of `model` found by `source` has `name` == `value_from`
     - "row-exists" / "row-gone": the row of `model` found by `source` exists / is gone
     - "count": `model` has exactly `value` rows
@@ -190,6 +192,7 @@ class AuthPlan:
     # no user model to seed a caller with (sqlite3, no ORM): (sign-up Request, its credentials, login Request)
     # that `auth_headers` sends through the app, keeping the session cookie the login sets
     login: Any = None
+    invalid_status: int | None = None  # what the framework answers a malformed token, when not the app's 401
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

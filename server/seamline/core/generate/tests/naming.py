@@ -31,8 +31,22 @@ def handler_name(handler: str) -> str:
     return last
 
 
+# Words in -o (after a consonant) that take a plain -s; the others take -es (hero -> heroes).
+_O_PLAIN = frozenset({"photo", "memo", "logo", "piano", "demo", "info", "todo", "repo", "promo", "auto", "typo",
+                      "combo", "disco", "kilo", "euro", "limo", "pro", "macro", "metro", "intro", "silo", "solo"})
+
+
 def plural(name: str) -> str:
+    """The plural of a model's snake name (`count_<plural>` fixtures, default table names):
+    category -> categories, hero -> heroes, box -> boxes, status -> statuses; a name already in the
+    plural (`Tags`, `News`) stays as it is."""
     word = snake(name)
+    last = word.rsplit("_", 1)[-1]
     if word.endswith("y") and not word.endswith(("ay", "ey", "oy", "uy")):
         return word[:-1] + "ies"
-    return word + ("es" if word.endswith(("s", "x", "ch", "sh")) else "s")
+    if word.endswith(("ss", "us", "x", "z", "ch", "sh")) or (word.endswith("o") and word[-2:-1] not in "aeiou"
+                                                              and last not in _O_PLAIN):
+        return word + "es"
+    if word.endswith("s"):  # tags, news, settings: already plural
+        return word
+    return word + "s"

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ...analyze.expr import Expr, MaybeExpr, call_args, const, dotted, render
+from ...analyze.expr import Expr, MaybeExpr, call_args, call_func, call_kwargs, const, dotted, is_call, render, walk
 from ...model import App, Endpoint, OrmModel, Project, Schema, SchemaField
 from .adapters import WebAdapter
 from .code_facts import (
@@ -29,6 +29,7 @@ from .expiry import expired_token
 from .flows import plan_flows
 from .model import AuthPlan, Case, Check, ExpiredToken, Module, Request, Seed, Suite
 from .naming import handler_name, short, snake
+from .nodb import fixed_keys, known_path_values
 from .render import literal
 from .values import edge_query, invalid_payloads, invalid_query, kind_of, missing_value, payload, valid_value
 
@@ -53,8 +54,11 @@ def test_file_name(source: str, taken: set[str]) -> str:
 
 
 class _Planner:
-    def __init__(self, project: Project, app: App, web: WebAdapter, code: CodeFacts) -> None:
+    def __init__(self, project: Project, app: App, web: WebAdapter, code: CodeFacts, *, orm: str = "") -> None:
         self.project = project
+        # no database at all ("none"): a path value the handler accepts stands in for a seeded row; an app on
+        # sqlite3 without models (the Flask tutorial) has rows, only not ones this planner can seed
+        self.no_database = orm == "none"
         self.app = app
         self.web = web
         self.code = code
@@ -69,19 +73,21 @@ class _Planner:
     def _auth_plan(self) -> AuthPlan:
         own = self.web.credentials(self.project, self.app, self.models, self.code)
         if own is not None:  # the framework's auth (DRF tokens, a Flask-Login session) makes credentials
-            self.notes.append(own.expiry_note or f"no expired-token tests: the app's `{own.scheme or own.header}` "
-                              f"credentials ({own.token_function or own.token_call}) do not expire")
+            if own.expired is None:
+                self.notes.append(own.expiry_note or f"no expired-token tests: the app's `{own.scheme or own.header}` "
+                                  f"credentials ({own.token_function or own.token_call}) do not expire")
             return own if own.admin_flag or not own.user_model else replace(own, admin_flag=self._admin_flag(own.user_model))
         user_model = self._user_model()
+        views = {e.handler for e in self.endpoints()}  # a view is never a token function: it needs a request
         token_fn = next((t.name for t in self.project.token_sources
-                         if t.kind == "function" and t.app == self.app.root), None)
+                         if t.kind == "function" and t.app == self.app.root and t.name not in views), None)
         token_call = self._token_call(token_fn) if token_fn else ""
         if not token_fn and user_model is None:
             self.auth = AuthPlan()  # what `_signup` reads while the plan is made
             via_login = self._login_credentials()
             if via_login is not None:
                 return via_login
-        if not token_fn:
+        if not token_fn and any(a.kind in USER_AUTH for e in self.endpoints() for a in e.auth):  # else moot
             self.notes.append("no token function found: tests of protected endpoints need an `auth_headers` "
                               "fixture of your own")
         flag = self._admin_flag(user_model) if user_model else None
@@ -174,8 +180,66 @@ class _Planner:
                       if x.model in self.models and x.action in ("read", "update", "delete")]
         if not path_params or not candidates:
             return None
-        stem = re.sub(r"_?(id|pk|uuid|slug)$", "", path_params[-1])
-        return next((m for m in candidates if snake(m.name) == stem), candidates[0])
+        stem = _stem(path_params[-1])
+        named = next((m for m in candidates if snake(m.name) == stem), None)
+        if named is None and len(path_params) > 1:
+            # `/articles/{slug}/comments/{cid}`: the path's resource is the parent row the first parameter
+            # names; the rows under it (the comment) are seeded as its children
+            named = next((m for m in candidates if any(f.type == f"fk:{m.name}" for c in candidates
+                                                       for f in c.fields)), None)
+        return named or candidates[0]
+
+    def _path_rows(self, ctx: _EndpointCtx, seed: Seed | None, owner: str | None
+                   ) -> tuple[tuple[tuple[str, str], ...], list[Seed]]:
+        """What each path parameter is sent when the resource's row `seed` is seeded, and the rows to seed
+        under it: a parameter after the resource's (`{cid}` of `/articles/{slug}/comments/{cid}`) names a
+        child row, seeded with its foreign key to the row before it; one before it (`{user_id}` of
+        `/users/{user_id}/items/{item_id}`) is the resource's own foreign key column."""
+        e, model = ctx.e, ctx.resource
+        params = [p for p in e.params if p.location == "path"]
+        single = self._path_values(e, seed.var if seed else None, model)
+        if seed is None or model is None or len(params) < 2:
+            return single, []
+        at = next((i for i, p in enumerate(params) if p.name in _columns(model)
+                   or _stem(p.name) == snake(model.name)), None)
+        if at is None:
+            at = 0 if self._child_of(e, model, None) is not None else len(params) - 1
+        values = dict(single)
+        children: list[Seed] = []
+        parent, parent_var = model, seed.var
+        for p in params[at + 1:]:
+            child = self._child_of(e, parent, p.name)
+            if child is None:  # no model found for it: the row's id would be a guess
+                self.notes.append(f"{e.key}: no model found for the path parameter `{p.name}`; happy path not "
+                                  "generated")
+                return (), []
+            child_seed = self._child_seed(child, parent, parent_var, owner)
+            children.append(child_seed)
+            values[p.name] = f"{child_seed.var}.{p.name}" if p.name in _columns(child) else f"{child_seed.var}_id"
+            parent, parent_var = child, child_seed.var
+        fks = {f.name: f.type[3:] for f in model.fields if f.type.startswith("fk:")}
+        for p in params[:at]:
+            fk = next((n for n, target in fks.items() if snake(target) == _stem(p.name)), None)
+            if fk is not None and p.name not in _columns(self.models.get(fks[fk])):
+                values[p.name] = f"{seed.var}.{fk}"
+        return tuple((p.name, values[p.name]) for p in params), children
+
+    def _child_of(self, e: Endpoint, parent: OrmModel, param: str | None) -> OrmModel | None:
+        """A model of the endpoint's effects with a foreign key to `parent`: the one it deletes first, then
+        the one named like `param`."""
+        kids = [self.models[x.model] for x in sorted(e.effects, key=lambda x: x.action != "delete")
+                if x.model in self.models and x.model != parent.name
+                and any(f.type == f"fk:{parent.name}" for f in self.models[x.model].fields)]
+        stem = _stem(param or "")
+        return next((m for m in kids if snake(m.name) == stem), kids[0] if kids else None)
+
+    def _child_seed(self, child: OrmModel, parent: OrmModel, parent_var: str, owner: str | None) -> Seed:
+        """A row of `child` that belongs to the seeded `parent_var` through its foreign key."""
+        fk = next(f.name for f in child.fields if f.type == f"fk:{parent.name}")
+        self.used_models.add(child.name)
+        owner_field = self.owner_field(child) if owner else None
+        return Seed(var=snake(child.name), model=child.name, owner_field=owner_field,
+                    owner=owner if owner_field else None, overrides=((fk, f"{parent_var}.id"),))
 
     def plan(self, e: Endpoint) -> list[Case]:
         fn = self.code.function(e.handler)
@@ -184,7 +248,7 @@ class _Planner:
             e=e, name=handler, raises=tuple(dict.fromkeys(raised_statuses(fn) + self.web.implicit_statuses(e, self.code))),
             needs_user=any(a.kind in USER_AUTH for a in e.auth) and bool(self.auth.token_call),
             role=next((a for a in e.auth if a.kind == "permission" and self.web.role_check(a)), None),
-            body=self.schemas.get(e.request_schema or ""),
+            body=self._request_body(e, fn),
             response=self.schemas.get(e.response_schema or ""),
             many=self.web.response_many(e, self.code),
             resource=self.resource(e),
@@ -212,17 +276,18 @@ class _Planner:
             return "admin"
         return "user" if ctx.needs_user else None
 
-    def _path_values(self, e: Endpoint, seed_var: str | None, model: OrmModel | None = None
-                     ) -> tuple[tuple[str, str], ...]:
+    def _path_values(self, e: Endpoint, seed_var: str | None, model: OrmModel | None = None,
+                     known: dict[str, Any] | None = None) -> tuple[tuple[str, str], ...]:
         """What each path parameter is sent: for a seeded row, the column the parameter is named after
         (`{slug}`, `{username}` of the row), else its id; with no row, a value that points at nothing."""
-        columns = {f.name for f in model.fields if ("primary_key", "true") not in f.constraints
-                   and f.name not in ("id", "pk") and not f.type.startswith("fk:")} if model else set()
+        columns = _columns(model)
         out = []
         for p in e.params:
             if p.location != "path":
                 continue
-            if not seed_var:
+            if known is not None:  # no database: the value the handler accepts (nodb.known_path_values)
+                out.append((p.name, literal(known.get(p.name, valid_value(p.name, p.type, p.constraints)))))
+            elif not seed_var:
                 out.append((p.name, missing_value(p.type)))
             else:
                 out.append((p.name, f"{seed_var}.{p.name}" if p.name in columns else f"{seed_var}_id"))
@@ -246,7 +311,8 @@ class _Planner:
         expect = e.status_code or 200
         if method not in ("GET", "POST", "PUT", "PATCH", "DELETE"):
             return []
-        if has_path and ctx.resource is None:
+        known = known_path_values(self.code, e) if has_path and ctx.resource is None and self.no_database else None
+        if has_path and ctx.resource is None and known is None:
             self.notes.append(f"{e.key}: no model found for the path parameter; happy path not generated")
             return []
         seeds: list[Seed] = []
@@ -254,13 +320,19 @@ class _Planner:
         body = payload(ctx.body, schemas=self.schemas) if ctx.body else None
         model = ctx.resource
         owner = "user" if caller == "user" else ("admin" if caller == "admin" else None)
+        has_path = has_path and known is None  # from here: a row stands behind the path
+        children: list[Seed] = []
+        path_values = self._path_values(e, None, model, known=known)
         if has_path:
             seed = self._seed(ctx, snake(model.name), owner)
             seeds.append(seed)
+            path_values, children = self._path_rows(ctx, seed, owner)
+            if not path_values:
+                return []
         created = next((self.models[x.model] for x in e.effects if x.action == "create" and x.model in self.models),
                        None)
         parents, refs = self._payload_parents(body, created or model, owner)
-        seeds = seeds + parents  # the resource stays first: the path and the checks name it
+        seeds = seeds + parents + children  # the resource stays first: the path and the checks name it
         resp_fields = {f.name for f in ctx.response.fields} if ctx.response else set()
         if method == "GET" and has_path:
             name = f"test_{ctx.name}_returns_{snake(model.name)}" + ("_of_current_user" if seeds[0].owner else "")
@@ -269,7 +341,13 @@ class _Planner:
         elif method == "GET":
             listed = next((self.models[x.model] for x in e.effects if x.action == "read" and x.model in self.models),
                           None)
-            if ctx.many and listed is not None and "id" in resp_fields:
+            wrapped = _wrapped_lists(self.code.function(e.handler))
+            if wrapped:  # `jsonify({"tags": [t.name for t in tags]})`: a dict holding a list, not rows
+                ctx = replace(ctx, many=False)
+                name = f"test_{ctx.name}_returns_{'_and_'.join(wrapped)}_list"
+                checks += [Check(kind="keys", source="body", value=wrapped),
+                           *(Check(kind="list", name=k) for k in wrapped)]
+            elif ctx.many and listed is not None and "id" in resp_fields:
                 ctx = replace(ctx, resource=listed)
                 seed = self._seed(ctx, snake(listed.name), owner)
                 seeds.append(seed)
@@ -308,16 +386,92 @@ class _Planner:
                 checks += self._row_checks(target, body, pk=pk)
                 checks += self._returned_row_checks(ctx, target, pk, skip=set(body or ()))
         else:  # DELETE
-            name = f"test_{ctx.name}_removes_{snake(model.name) if model else 'resource'}"
-            if model is not None:
-                checks.append(Check(kind="row-gone", model=model.name, source=f"{seeds[0].var}_id"))
-        first = seeds[0] if seeds and has_path else None
+            name, extra, gone = self._deletion(ctx, seeds[0] if has_path else None, children, owner, expect)
+            seeds += extra
+            checks += gone
+        if method == "POST" and expect in (301, 302, 303, 307, 308):
+            checks += self._redirect_checks(e)
         request = Request(method=method, path=e.path, json=body, auth=caller, json_refs=refs,
-                          path_values=self._path_values(e, first.var if first else None, model))
+                          path_values=path_values)
         if expect != 204:
             checks += self._body_checks(ctx, request, caller, checks)
         return [Case(name=name, endpoint=e.key, kind="happy", expect_status=expect, request=request,
                      seeds=tuple(s for s in seeds if s is not None), checks=tuple(checks))]
+
+    def _deletion(self, ctx: _EndpointCtx, seed: Seed | None, children: list[Seed], owner: str | None,
+                  expect: int) -> tuple[str, list[Seed], list[Check]]:
+        """What a DELETE removes, read off its data effects: the path's row itself, or a row under it (a
+        comment of the article, seeded as the article's child: gone afterwards, the article still there).
+        A DELETE that deletes no row (`DELETE /articles/{slug}/favorite` updates the article) gets no row
+        check. Returns the test's name, rows to seed besides the path's, and the checks."""
+        e, model = ctx.e, ctx.resource
+        deleted = next((self.models[x.model] for x in e.effects if x.action == "delete" and x.model in self.models),
+                       None)
+        if seed is None or model is None:
+            return f"test_{ctx.name}_removes_resource", [], []
+        if deleted is None:
+            return f"test_{ctx.name}_returns_{expect}", [], []
+        if deleted.name == model.name:
+            return f"test_{ctx.name}_removes_{snake(model.name)}", [], [
+                Check(kind="row-gone", model=model.name, source=f"{seed.var}_id")]
+        child = next((c for c in children if c.model == deleted.name), None)
+        extra = []
+        if child is None:
+            if not any(f.type == f"fk:{model.name}" for f in deleted.fields):
+                return f"test_{ctx.name}_returns_{expect}", [], []  # no row the test can tie to the path's
+            child = self._child_seed(deleted, model, seed.var, owner)
+            extra = [child]
+        return f"test_{ctx.name}_removes_{snake(deleted.name)}", extra, [
+            Check(kind="row-gone", model=deleted.name, source=f"{child.var}_id"),
+            Check(kind="row-exists", model=model.name, source=f"{seed.var}_id")]
+
+    def _redirect_checks(self, e: Endpoint) -> list[Check]:
+        """A form post answered by a redirect: where it redirects when it succeeds (`redirect(url_for(
+        "blog.index"))` -> "/"), which a refused one (to the login page) does not."""
+        fn = self.code.function(e.handler)
+        targets = {t for t in (self._redirect_target(v) for v in (fn.returns_values if fn else ())) if t}
+        return [Check(kind="redirect", value=targets.pop())] if len(targets) == 1 else []
+
+    def _redirect_target(self, value: MaybeExpr) -> str | None:
+        """The path of `redirect("/")` or `redirect(url_for("blog.index"))` (an endpoint without parameters)."""
+        if not is_call(value) or (dotted(call_func(value)) or "").rsplit(".", 1)[-1] != "redirect" \
+                or not call_args(value):
+            return None
+        target = call_args(value)[0]
+        if isinstance(const(target), str):
+            return const(target)
+        if not is_call(target) or (dotted(call_func(target)) or "").rsplit(".", 1)[-1] != "url_for" \
+                or not call_args(target) or call_args(target)[1:] or call_kwargs(target) \
+                or not isinstance(const(call_args(target)[0]), str):
+            return None
+        group, _, view = const(call_args(target)[0]).rpartition(".")
+        found = [x for x in self.endpoints() if x.method == "GET" and x.handler.rsplit(".", 1)[-1] == view
+                 and not any(p.location == "path" for p in x.params)]
+        if len(found) > 1 and group:
+            found = [x for x in found if x.handler.rsplit(".", 2)[-2] == group]
+        return found[0].path if len({x.path for x in found}) == 1 else None
+
+    def _request_body(self, e: Endpoint, fn: Any) -> Schema | None:
+        """The schema of the body the endpoint is sent. A schema guessed from the models a view writes
+        (Flask's `inferred`) only when the view reads a body at all: a view that loads its row by the
+        path and changes it (`POST /articles/{slug}/favorite`) is sent none."""
+        schema = self.schemas.get(e.request_schema or "")
+        if schema is None or schema.kind != "inferred" or fn is None or _reads_body(fn) or \
+                any(p.location in ("body", "form") for p in e.params):
+            return schema
+        return schema if self._helper_reads_body(e, fn) else None
+
+    def _helper_reads_body(self, e: Endpoint, fn: Any) -> bool:
+        """Whether a function of the app the handler calls reads the body (`data = json_body()`)."""
+        found = self.code.locate(e.handler)
+        imports = dict(found[0].imports) if found else {}
+        local = found[0].module if found else e.handler.rsplit(".", 1)[0]
+        for call in fn.calls:
+            callee = dotted(call_func(call)) or ""
+            helper = self.code.function(imports.get(callee, f"{local}.{callee}")) if callee else None
+            if helper is not None and _reads_body(helper):
+                return True
+        return False
 
     def _updated_caller(self, e: Endpoint, caller: str | None) -> tuple[OrmModel | None, str]:
         """An update with no path parameter (`PUT /api/user`): the row it changes is the caller's own
@@ -476,13 +630,15 @@ class _Planner:
         after = (Check(kind="count", model=created, value=0),) if created else ()
         no_token = self.web.missing_credentials_status(e, self.code)
         bad = next((s for a in e.auth if a.kind in USER_AUTH
-                    for s in raised_statuses(self.code.function(a.via)) if s == 401), no_token)
+                    for s in raised_statuses(self.code.function(a.via))
+                    if s == 401 or (fixed_keys(e) and a.kind == "api-key" and 400 <= s < 500)), no_token)
+        invalid = self.auth.invalid_status or bad  # the framework's own answer to a malformed token (Flask-JWT: 422)
         cases = [
             Case(name=f"test_{ctx.name}_without_token_returns_{no_token}", endpoint=e.key, kind="no-auth",
                  expect_status=no_token, checks=after,
                  request=Request(method=e.method, path=e.path, path_values=path_values, json=body)),
-            Case(name=f"test_{ctx.name}_with_invalid_token_returns_{bad}", endpoint=e.key, kind="bad-token",
-                 expect_status=bad, checks=after,
+            Case(name=f"test_{ctx.name}_with_invalid_token_returns_{invalid}", endpoint=e.key, kind="bad-token",
+                 expect_status=invalid, checks=after,
                  request=Request(method=e.method, path=e.path, path_values=path_values, json=body, auth="invalid")),
         ]
         if self.auth.expired is not None:  # signed by the app, but past its `exp`
@@ -770,6 +926,47 @@ def _with_query(case: Case, required: dict[str, Any]) -> Case:
     return replace(case, request=replace(case.request, query=dict(required), query_var="params"))
 
 
+# What a view reads its request body through: Flask's request, webargs/flask-apispec decorators.
+_BODY_READS = frozenset({"request.json", "request.get_json", "request.form", "request.data", "request.values",
+                         "request.get_data", "request.files"})
+_BODY_DECORATORS = frozenset({"use_kwargs", "use_args", "input", "arguments"})
+
+
+def _reads_body(fn: Any) -> bool:
+    """Whether a function reads a request body (`request.get_json()`, `request.form[...]`, `@use_kwargs`)."""
+    decorated = any((dotted(call_func(d) if is_call(d) else d) or "").rsplit(".", 1)[-1] in _BODY_DECORATORS
+                    for d in fn.decorators)
+    exprs = (*fn.calls, *(v for _t, v, _line in fn.assigns), *fn.returns_values)
+    return decorated or any((dotted(node) or "").removeprefix("flask.") in _BODY_READS
+                            for top in exprs for node in walk(top) if isinstance(node, tuple) and node)
+
+
+def _wrapped_lists(fn: Any) -> tuple[str, ...]:
+    """Keys of a dict body that hold a list built in the return (`jsonify({"tags": [t.name for t in
+    tags]})`): the body is that dict, not a list of rows."""
+    found = success_body(fn)
+    if found is None and fn is not None and len(fn.returns_values) == 1:  # `jsonify({...})`
+        body = fn.returns_values[0]
+        if is_call(body) and len(call_args(body)) == 1 and not call_kwargs(body):
+            found = success_body(replace(fn, returns_values=(call_args(body)[0],)))
+    if not found:
+        return ()
+    keys, _built = found
+    return tuple(sorted(k for k, v in keys.items() if isinstance(v, tuple) and v
+                        and (v == ("x", "ListComp") or v[0] == "l")))
+
+
+def _columns(model: OrmModel | None) -> set[str]:
+    """Columns a path parameter may be named after (`{slug}`): not keys, not foreign keys."""
+    return {f.name for f in model.fields if ("primary_key", "true") not in f.constraints
+            and f.name not in ("id", "pk") and not f.type.startswith("fk:")} if model else set()
+
+
+def _stem(param: str) -> str:
+    """The model a path parameter names (`item_id` -> "item", `article_slug` -> "article")."""
+    return re.sub(r"_?(id|pk|uuid|slug)$", "", param)
+
+
 def _unknown(user: Any) -> str:
     """A login nobody registered, shaped like the registered one (an address stays an address)."""
     text = str(user)
@@ -845,7 +1042,7 @@ def plan_suite(project: Project, app: App, *, root: Path, web: WebAdapter, orm: 
     """Plan the tests of `app`; `endpoints` (keys like "POST /api/v1/items/" or handler names) picks
     the routers whose test files are produced: a router's file always holds all its endpoints."""
     app_dir = root if app.root == "." else root / app.root
-    planner = _Planner(project, app, web, CodeFacts(app_dir=app_dir))
+    planner = _Planner(project, app, web, CodeFacts(app_dir=app_dir), orm=orm)
     wanted = set(endpoints) if endpoints is not None else None
     by_file: dict[str, list[Endpoint]] = {}
     for e in planner.endpoints():

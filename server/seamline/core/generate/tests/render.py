@@ -292,7 +292,8 @@ class Renderer:
             lines.append("assert response.status_code != 500, response.text")
         else:
             lines.append(f"assert response.status_code == {case.expect_status}, response.text")
-        body_checks = [c for c in case.checks if c.kind in ("field", "contains", "truthy", "keys", "iso-datetime")]
+        body_checks = [c for c in case.checks if c.kind in ("field", "contains", "truthy", "keys", "iso-datetime",
+                                                          "list")]
         if body_checks or any(c.value_from.startswith("body[") for c in case.checks):  # rows compared with it
             lines.append(f"body = {self.web.json_code('response')}")
         for c in body_checks:
@@ -304,10 +305,15 @@ class Renderer:
                 lines.append(_keys_line(c.source, c.value))
             elif c.kind == "iso-datetime":  # raises ValueError when it is not one
                 lines.append(f'assert datetime.fromisoformat(body["{c.name}"]), body')
+            elif c.kind == "list":  # a list inside a dict body (`{"tags": [...]}`)
+                lines.append(f'assert isinstance(body["{c.name}"], list), body')
             else:
                 rows = f'body["{c.within}"]' if c.within else "body"
                 lines.append(f'assert {c.source} in [entry["{c.name}"] for entry in {rows}], body')
         for c in case.checks:
+            if c.kind == "redirect":  # relative, or absolute on the test client's host (older Werkzeug)
+                where = literal((c.value, f"http://localhost{c.value}"))
+                lines.append(f'assert response.headers["Location"] in {where}, response.headers')
             if c.kind == "session-has":
                 lines.append(f'assert "{c.name}" in session_of(response), "no user in the session the login set"')
             elif c.kind == "session-lacks":
@@ -383,6 +389,13 @@ class Renderer:
         auth = self.suite.auth
         if auth.login is not None:
             return self._login_auth_section()
+        if auth.token_call and not auth.user_model and not auth.token_function:  # a fixed key (nodb.fixed_keys)
+            return Section(code=f'''
+@pytest.fixture
+def auth_headers():
+    """The `{auth.header}` header with the key the app's own dependency compares against."""
+    return {{"{auth.header}": {auth.token_call}}}
+''')
         if not auth.token_call or not auth.user_model:
             return Section()
         module, _, name = (auth.token_function or "").rpartition(".")

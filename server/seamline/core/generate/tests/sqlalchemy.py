@@ -44,7 +44,9 @@ the worker's session ends. Without xdist the configured database is used as it i
         if first is None:
             return (prepare,)
         database = Section(
-            third_party=("from sqlalchemy import create_engine, select, text", "from sqlalchemy.orm import Session"),
+            stdlib=("import inspect",),
+            third_party=("from sqlalchemy import create_engine, select, text", "from sqlalchemy.orm import Session",
+                         "from sqlalchemy import inspect as mapper_of"),
             app=tuple(self.model_import(m) for m in models),
             code=_DATABASE.replace("{metadata}", f"{first}.metadata"))
         return (prepare, database)
@@ -82,7 +84,7 @@ def make_{snake(model.name)}({fixture_args}):
         n = next(numbers)
         values = {values}
         values.update(overrides)
-{parent_lines}        row = {cls}(**values)
+{parent_lines}        row = _new_row(db, {cls}, values)
         db.add(row)
         db.commit()
         db.refresh(row)
@@ -249,4 +251,34 @@ def db(engine, _empty_tables):
     """A session of the tests' own: seeds rows and reads back what the app committed."""
     with Session(engine) as session:
         yield session
+
+
+def _new_row(db, model, values):
+    """A row of `model` made the way the app makes one. A model with an `__init__` of its own
+    (`Comment(article, body)`) gets each of its parameters by name from `values`; a parameter that is
+    a relationship (`article`) gets the row its foreign key column (`article_id`) names. Values the
+    `__init__` does not take are set on the row afterwards (or passed on, when it takes `**kwargs`)."""
+    values = dict(values)
+    if "__init__" not in vars(model):
+        return model(**values)
+    relationships = mapper_of(model).relationships
+    args = {}
+    takes_rest = False
+    for name, param in list(inspect.signature(model.__init__).parameters.items())[1:]:
+        if param.kind is param.VAR_KEYWORD:
+            takes_rest = True
+        elif param.kind is param.VAR_POSITIONAL:
+            continue
+        elif name in values:
+            args[name] = values.pop(name)
+        elif name in relationships:
+            columns = [c.key for c in relationships[name].local_columns if c.key in values]
+            if columns:
+                args[name] = db.get(relationships[name].mapper.class_, values.pop(columns[0]))
+    if takes_rest:
+        return model(**args, **values)
+    row = model(**args)
+    for name, value in values.items():
+        setattr(row, name, value)
+    return row
 '''

@@ -112,6 +112,9 @@ def valid_value(name: str, type_: str, constraints: tuple[tuple[str, str], ...] 
     """A realistic value for one field; `n` makes unique values for seeds (user3@example.com)."""
     if enum:
         return enum[0]
+    fixed = next((v for k, v in constraints if k == "const"), None)
+    if fixed is not None:  # the one value the app accepts (a fixed query key)
+        return fixed
     suffix = "" if n is None else f" {n}"
     kind = kind_of(type_, name)
     if nested and schemas and nested in schemas and depth < 3:
