@@ -14,6 +14,7 @@ from ...model import App, OrmModel, Project
 from .adapters import Section
 from .code_facts import CodeFacts, calls_to
 from .model import Suite
+from .nodb import NoDbAdapter
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,10 @@ def _config_key(e: MaybeExpr) -> str | None:
     return string(e[2])
 
 
-class Sqlite3Adapter:
+class Sqlite3Adapter(NoDbAdapter):
+    """Like an app with no database for seeding and reading rows (there are no models); only the
+    database file and its schema are set up."""
+
     orm = "sqlite3"
     database_doc = """
 Database: the app uses sqlite3 with no ORM, so there are no models to seed or read rows through: tests
@@ -54,12 +58,6 @@ go through the app's own endpoints (sign up, log in, ...). Every test gets a fre
 own temporary folder, with the schema the app's own function creates, set in the app's config before
 the test's first request.
 """
-
-    def prepare_project(self, project: Project) -> Project:
-        return project
-
-    def model_import(self, model: OrmModel) -> str:
-        return ""
 
     def database_sections(self, suite: Suite, models: tuple[OrmModel, ...]) -> tuple[Section, ...]:
         key, schema = suite.sqlite_setup
@@ -74,12 +72,3 @@ def database(app, tmp_path):
     return app.config["{key}"]
 '''
         return (Section(app=(f"from {module} import {name}",), code=code),)
-
-    def factory_section(self, suite: Suite, model: OrmModel, *, fk_parents: dict[str, OrmModel]) -> Section:
-        return Section()  # no models
-
-    def count_section(self, model: OrmModel) -> Section:
-        return Section()
-
-    def fetch_lines(self, model: OrmModel, pk: str, var: str = "row") -> list[str]:
-        return []
