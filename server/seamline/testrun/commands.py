@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..core.errors import UsageError
 from ..core.generate.tests import GeneratedFile, Suite, generate_tests, plan_tests
+from ..core.generate.tests.plan import suite_output
 from ..core.generate.tests.versions import version_notes
 from ..core.model import Project
 from .classify import APP_BUG, Report, classify
@@ -208,8 +209,8 @@ def _has_flows(root: Path, project: Project, args: argparse.Namespace) -> bool:
     """Flows are classified when asked for, or when their file was generated before."""
     if args.flows:
         return True
-    return any((root / s.app / s.output / "test_flows_api.py").is_file() for s in plan_tests(project, root=root,
-                                                                                             output=args.out))
+    # where each app's suite is written, without planning the suites only to learn that
+    return any((root / app.root / suite_output(app, args.out) / "test_flows_api.py").is_file() for app in project.apps)
 
 
 def _run(root: Path, project: Project, args: argparse.Namespace) -> int:

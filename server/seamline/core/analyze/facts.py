@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from .expr import Expr, MaybeExpr, convert, dotted, string
 
-FACTS_VERSION = 6  # bump when the shape below changes; old cache entries are then ignored
+FACTS_VERSION = 7  # bump when the shape below changes; old cache entries are then ignored
 
 
 @dataclass(slots=True)
@@ -35,6 +35,7 @@ class FunctionFacts:
     returns_values: tuple = ()  # Expr of each `return X` (bounded)
     method_checks: tuple = ()  # strings compared with `<x>.method` (`request.method == "POST"`)
     item_assigns: tuple = ()  # (base dotted, key Expr, value Expr, line) for `session["k"] = v`
+    const_checks: tuple = ()  # (name, string) for `name == "literal"` / `name != "literal"` (fixed API keys)
 
 
 @dataclass(slots=True)
@@ -124,7 +125,7 @@ class ModuleFacts:
 def function_tuple(f: FunctionFacts) -> tuple:
     return (f.qualname, f.line, f.col, f.end_line, f.end_col, f.is_async, f.decorators, f.decorator_lines,
             f.params, f.returns, f.calls, f.assigns, f.imports, f.raises, f.returns_values, f.method_checks,
-            f.item_assigns)
+            f.item_assigns, f.const_checks)
 
 
 def class_tuple(c: ClassFacts) -> tuple:
@@ -207,6 +208,7 @@ class _Extractor:
         self.local_functions: list[FunctionFacts] = []
         self._nested: list = []  # defs met while walking the current function body
         self._items: list = []  # `x["k"] = v` met while walking the current function body
+        self._consts: list = []  # `name == "literal"` met while walking the current function body
         self.classes: list[ClassFacts] = []
         self.env_reads: list[tuple] = []
         self.urls: list[tuple] = []
@@ -322,10 +324,10 @@ class _Extractor:
         raises: list[Expr] = []
         returns: list[Expr] = []
         checks: list[str] = []
-        saved, self._nested, self._items = (self._nested, self._items), [], []
+        saved, self._nested, self._items, self._consts = (self._nested, self._items, self._consts), [], [], []
         self._body(node.body, calls, assigns, imports, raises, returns, checks)
-        nested, items = self._nested, self._items
-        self._nested, self._items = saved
+        nested, items, consts = self._nested, self._items, self._consts
+        self._nested, self._items, self._consts = saved
         end_line = node.end_lineno or node.lineno
         (self.functions if out is None else out).append(FunctionFacts(
             qualname=qual,
@@ -345,6 +347,7 @@ class _Extractor:
             returns_values=tuple(returns[:8]),
             method_checks=tuple(dict.fromkeys(checks)),
             item_assigns=tuple(items),
+            const_checks=tuple(dict.fromkeys(consts)),
         ))
         for inner in nested:
             self.function(inner, f"{qual}.<locals>.", self.local_functions)
@@ -387,6 +390,7 @@ class _Extractor:
                 self._env_or_url(node)
             elif t is ast.Compare:
                 _method_check(node, checks)  # type: ignore[arg-type]
+                _const_check(node, self._consts)  # type: ignore[arg-type]
             elif t is ast.withitem and node.optional_vars is not None:  # type: ignore[attr-defined]
                 # `with Session(engine) as session:` binds a local like an assignment
                 self._assign_target(node.optional_vars, convert(node.context_expr),  # type: ignore[attr-defined]
@@ -439,6 +443,18 @@ def _method_check(node: ast.Compare, out: list) -> None:
     for s in sides:
         elts = s.elts if isinstance(s, (ast.Tuple, ast.List, ast.Set)) else [s]
         out.extend(e.value for e in elts if isinstance(e, ast.Constant) and isinstance(e.value, str))
+
+
+def _const_check(node: ast.Compare, out: list) -> None:
+    """`x_token != "fake-super-secret-token"`: a dependency comparing a header or query value with
+    a constant accepts only that constant (a fixed API key)."""
+    if len(node.ops) != 1 or type(node.ops[0]) not in (ast.Eq, ast.NotEq):
+        return
+    sides = (node.left, node.comparators[0])
+    name = next((s.id for s in sides if isinstance(s, ast.Name)), None)
+    value = next((s.value for s in sides if isinstance(s, ast.Constant) and isinstance(s.value, str)), None)
+    if name and value:
+        out.append((name, value))
 
 
 def extract(tree: ast.Module, *, module: str, path: str, is_package: bool, source: str) -> ModuleFacts:

@@ -9,12 +9,9 @@ security-scheme instances (OAuth2PasswordBearer, HTTPBearer, APIKeyHeader, HTTPB
 
 from __future__ import annotations
 
-import ast
 import logging
 import re
-import textwrap
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from ..model import AuthRequirement, Dependency, TokenSource
 from .context import AppContext
@@ -244,7 +241,7 @@ class DependencyWalker:
             return None
         wanted = {p.name: p for p in params if p.marker in ("Header", "Query") or
                   (p.marker is None and dotted(p.type) == "str")}
-        found = _compared_constant(self.ctx.root / module.path, fn, set(wanted)) if wanted else None
+        found = next(((name, value) for name, value in fn.const_checks if name in wanted), None)
         if found is None:
             return None
         name, value = found
@@ -267,26 +264,6 @@ class DependencyWalker:
             if code in (401, 403):
                 out.add(code)
         return out
-
-
-def _compared_constant(path: Path, fn: FunctionFacts, names: set[str]) -> tuple[str, str] | None:
-    """(parameter, string) of the first `param != "literal"` (or `==`) in the function's body. Facts keep
-    no comparisons, so the function's own lines are parsed (only for dependencies that raise and take
-    a header or query value: few, and memoized with the dependency's node)."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()[fn.line - 1:fn.end_line]
-        tree = ast.parse(textwrap.dedent("\n".join(lines)))
-    except (OSError, SyntaxError, UnicodeDecodeError) as exc:
-        log.info("%s: cannot read %s for a key comparison: %s", path, fn.qualname, exc)
-        return None
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], (ast.NotEq, ast.Eq)):
-            sides = (node.left, node.comparators[0])
-            name = next((s.id for s in sides if isinstance(s, ast.Name) and s.id in names), None)
-            value = next((s.value for s in sides if isinstance(s, ast.Constant) and isinstance(s.value, str)), None)
-            if name and value:
-                return name, value
-    return None
 
 
 def decodes_jwt(ctx: AppContext, scope: Scope, fn: FunctionFacts, depth: int = 0) -> bool:

@@ -46,7 +46,8 @@ def plan_tests(project: Project, *, root: Path, endpoints: Iterable[str] | None 
         framework = next((f for f in app.frameworks if web_adapter(f) is not None), None)
         app_dir = Path(root) if app.root == "." else Path(root) / app.root
         orm = _orm_of(project, app)
-        sqlite = sqlite_setup(project, app, CodeFacts(app_dir=app_dir)) if orm is None and framework == "flask" \
+        code = CodeFacts(app_dir=app_dir)  # one parse cache per app, shared by the readers below
+        sqlite = sqlite_setup(project, app, code) if orm is None and framework == "flask" \
             else None  # the Flask tutorial: sqlite3, no ORM
         orm = "sqlite3" if sqlite else orm
         if orm is None and framework in ("fastapi", "flask"):
@@ -58,7 +59,7 @@ def plan_tests(project: Project, *, root: Path, endpoints: Iterable[str] | None 
                                 notes=(f"test generation for {what} with {orm or 'no ORM'} is not supported yet",)))
             continue
         web = web_adapter(framework)
-        seen = web.prepare_project(orm_adapter(orm).prepare_project(project), CodeFacts(app_dir=app_dir))
+        seen = web.prepare_project(orm_adapter(orm).prepare_project(project), code)
         suite = plan_suite(seen, app, root=Path(root), web=web, orm=orm, endpoints=selected, output=output,
                            flows=flows)
         reuse = reuse_plan(suite, app_dir)  # the project's own `client`/`auth_headers`, reused or not, and why

@@ -1037,6 +1037,11 @@ def _plan_endpoint(planner: _Planner, e: Endpoint) -> list[Case]:
         return []
 
 
+def suite_output(app: App, output: str | None = None) -> str:
+    """The folder of an app's generated tests: `--out`, else `[tool.seamline] output`, else tests/integration."""
+    return output or next((str(c.value) for c in app.config if c.key == "output"), "tests/integration")
+
+
 def plan_suite(project: Project, app: App, *, root: Path, web: WebAdapter, orm: str,
                endpoints: Iterable[str] | None = None, output: str | None = None, flows: bool = False) -> Suite:
     """Plan the tests of `app`; `endpoints` (keys like "POST /api/v1/items/" or handler names) picks
@@ -1074,8 +1079,8 @@ def plan_suite(project: Project, app: App, *, root: Path, web: WebAdapter, orm: 
                                   endpoints=involved))
     db_setting = next((s for svc in project.services if svc.app == app.root
                        and svc.kind in ("postgres", "mysql", "mariadb", "sqlite") for s in svc.settings), "DATABASE_URL")
-    cfg_output = next((str(c.value) for c in app.config if c.key == "output"), "tests/integration")
-    return Suite(app=app.root, framework=web.framework, orm=orm, entry=app.entry or "", output=output or cfg_output,
+    return Suite(app=app.root, framework=web.framework, orm=orm, entry=app.entry or "",
+                 output=suite_output(app, output),
                  modules=tuple(modules), auth=planner.auth, models=tuple(sorted(planner.used_models)),
                  database_setting=db_setting, notes=tuple(dict.fromkeys(planner.notes)),
                  doubles=planner.doubles.used())
