@@ -2137,8 +2137,9 @@ class Runs:
         self.wall: list[float] = []
         self.cpu: list[float] = []
 
-    def time(self, fn):
-        gc.collect()
+    def time(self, fn, *, collect: bool = True):
+        if collect:  # a clean heap for one-off scans; rescans run on the heap the previous ones left
+            gc.collect()
         w0, c0 = time.perf_counter(), cpu_now()
         result = fn()
         self.cpu.append(cpu_now() - c0)
@@ -2658,12 +2659,23 @@ def measure_analyser(args, report, gen: Generated, root: Path, base: Path, scan_
     # link cache, so that edit links its app afresh and fills the memo later edits reuse.
     # Each of the three apps is linked afresh on its first edit, so there is one such edit per app
     # (the FastAPI router, the Flask blueprint and the Django views edit).
+    # Rescans run as in the language server: no collection before each, and after each the
+    # server's heap step (`heap.settle`: freeze the heap after a scan that built lasting state),
+    # timed with the scan. A full collection that lands on a rescan counts in its time.
+    from seamline.core.analyze import heap
+
+    def rescan(path: Path):
+        project = scan_fn(root, index=index, changed=[path])
+        heap.settle(index, first=False)
+        return project
+
+    heap.settle(index, first=True)  # the warm scan was this Index's first: the server's first index
     warmup, first_seen, first_by_app = Runs(), [], {}
     for first in incremental_edits(gen):
         if first.kind not in ("router", "flask-blueprint", "django-views"):
             continue
         first.path.write_text(first.apply(first.path.read_text(encoding="utf-8"), 999), encoding="utf-8")
-        p2 = warmup.time(lambda: scan_fn(root, index=index, changed=[first.path]))  # noqa: B023
+        p2 = warmup.time(lambda: rescan(first.path), collect=False)  # noqa: B023
         first_seen.append(first.seen(p2, 999))
         first_by_app[first.kind] = round(warmup.wall[-1] * 1000, 1)
     warmup.store(report, "incremental_first")
@@ -2675,7 +2687,7 @@ def measure_analyser(args, report, gen: Generated, root: Path, base: Path, scan_
     for n in range(args.edits):
         for edit in incremental_edits(gen):
             edit.path.write_text(edit.apply(edit.path.read_text(encoding="utf-8"), n), encoding="utf-8")
-            p2 = runs.time(lambda: scan_fn(root, index=index, changed=[edit.path]))  # noqa: B023
+            p2 = runs.time(lambda: rescan(edit.path), collect=False)  # noqa: B023
             by_kind[edit.kind].append(runs.wall[-1])
             kinds.append(edit.kind)
             seen.append(edit.seen(p2, n))
@@ -2685,6 +2697,10 @@ def measure_analyser(args, report, gen: Generated, root: Path, base: Path, scan_
     report["incremental_by_kind_median_cpu_ms"] = {
         k: round(statistics.median(runs.cpu[i] for i in range(len(runs.cpu)) if kinds[i] == k) * 1000, 1)
         for k in by_kind}
+    report["incremental_max_ms"] = round(max(runs.wall) * 1000, 1)
+    report["incremental_p90_ms"] = round(statistics.quantiles(runs.wall, n=10)[-1] * 1000, 1)
+    report["incremental_p90_cpu_ms"] = round(statistics.quantiles(runs.cpu, n=10)[-1] * 1000, 1)
+    report["incremental_over_target"] = sum(t * 1000 >= TARGETS["incremental_ms"] for t in runs.wall)
     report["incremental_stats"] = dict(getattr(p2, "stats", {}) or {})
     report["incremental_files"] = [str(e.path.relative_to(root)) for e in incremental_edits(gen)]
     report["incremental_new_endpoint_found"] = all(seen) and report["incremental_first_seen"]
@@ -2694,7 +2710,8 @@ def measure_analyser(args, report, gen: Generated, root: Path, base: Path, scan_
         f"{len(runs.wall)} edits ({inc['wall_s'] * 1000 / TARGETS['incremental_ms']:.2f}x the "
         f"{TARGETS['incremental_ms']:g} ms target); median by kind (ms wall): "
         f"{report['incremental_by_kind_median_ms']}, (ms CPU): {report['incremental_by_kind_median_cpu_ms']}; "
-        f"edits seen: {all(seen)}")
+        f"slowest edit {report['incremental_max_ms']} ms, {report['incremental_over_target']} of "
+        f"{len(runs.wall)} at or over the target; edits seen: {all(seen)}")
 
     # (e) peak memory of a cold scan in a fresh interpreter
     mem_cache = cache_root / "mem"
@@ -2757,6 +2774,10 @@ def checks(r: dict, clock: str = "wall") -> list[dict]:
     v = per_kind[worst] if worst else None
     row("incremental, slowest kind (median)", v, f"< {TARGETS['incremental_ms']:g} ms",
         v is not None and v < TARGETS["incremental_ms"], "-" if v is None else f"{v:.1f} ms ({worst})")
+    # nor may the odd slow rescan (a collection landing on it): nine edits in ten make it
+    v = r.get(f"incremental_p90{'_cpu' if clock == 'cpu' else ''}_ms")
+    row("incremental, 90th percentile", v, f"< {TARGETS['incremental_ms']:g} ms",
+        v is not None and v < TARGETS["incremental_ms"], "-" if v is None else f"{v:.1f} ms")
     v = r.get("memory", {}).get("peak_mb")
     row(
         "peak RSS, cold scan",
@@ -2820,6 +2841,8 @@ def print_table(r: dict) -> None:
         ("incremental", "incremental (median, 1 file)", ms1),
     ):
         print(f"  {label:<34}{fmt(phase(r, name, 'wall')):>14}{fmt(phase(r, name, 'cpu')):>14}")
+    if "incremental_max_ms" in r:
+        print(f"  {'incremental (slowest edit)':<34}{r['incremental_max_ms']:>11,.1f} ms")
     mem = r.get("memory", {})
     peak = "-" if "peak_mb" not in mem else f"{mem['peak_mb']:.0f} MB"
     print(f"  {'peak RSS of cold scan':<34}{peak:>14}")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import gc
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
@@ -22,6 +21,7 @@ from pygls.exceptions import JsonRpcException, JsonRpcRequestCancelled
 from pygls.lsp.server import LanguageServer
 
 from .. import __version__
+from ..core.analyze import heap
 from ..core.analyze.index import Index
 from ..core.errors import SeamlineError
 from . import logs
@@ -172,11 +172,7 @@ class SeamlineServer(LanguageServer):
             if snapshot is None:
                 self._changed = None  # the next scan must not trust a partial picture
         if snapshot is not None:
-            if self.snapshot is None:
-                # The first full index leaves a large, long-lived heap (facts, memo); moving it out of the
-                # collector's reach keeps a full collection (150-250 ms) from landing on a later rescan.
-                gc.collect()
-                gc.freeze()
+            heap.settle(self.index, first=self.snapshot is None)
             self.snapshot = snapshot
             indexed.set()
             await self.dispatcher.emit(self, "indexed", snapshot)
