@@ -45,3 +45,38 @@ def test_first_scan_and_fresh_links_freeze_plain_rescans_do_not(tmp_path, unfroz
     assert index.linked == 1
     assert heap.settle(index, first=False)
     assert gc.get_freeze_count() > frozen
+
+
+def test_a_scan_runs_with_the_collector_paused_and_puts_it_back(tmp_path, monkeypatch):
+    seen = []
+    real = heap.paused
+
+    def spying():
+        seen.append(gc.isenabled())
+        return real()
+
+    assert gc.isenabled()
+    with heap.paused():
+        assert not gc.isenabled()
+        with heap.paused():  # nested (two scans at once): the inner end leaves it paused
+            pass
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+    gc.disable()  # a host that turned the collector off keeps it off
+    try:
+        with heap.paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+    inside = []
+    monkeypatch.setattr(heap, "paused", spying)
+    import seamline.core.analyze.scan as scan_module
+
+    real_scan = scan_module._scan
+    monkeypatch.setattr(scan_module, "_scan", lambda *a: (inside.append(gc.isenabled()), real_scan(*a))[1])
+    project = scan(APP, index=Index())
+    assert project.endpoints and seen == [True] and inside == [False]
+    assert gc.isenabled()

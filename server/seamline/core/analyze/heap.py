@@ -1,4 +1,11 @@
-"""What a long-running process (the language server) does with its heap after a scan.
+"""How a scan and the process around it keep CPython's cyclic collector off the hot path.
+
+During a scan (`paused`): the collector is off. A cold scan builds the facts of every file, and
+each full collection on the way walks all facts built so far; that was about a fifth of a cold
+scan's time. What a scan allocates is freed by reference counting (ASTs and facts hold no
+cycles); the little cyclic garbage it leaves is collected once the collector is back on.
+
+After a scan, in a long-running process (the language server; `settle`):
 
 An Index keeps a large, long-lived heap: facts of every file, and each app's memo. CPython's
 collector runs a full collection whenever the objects that survived into the oldest generation
@@ -18,8 +25,33 @@ A one-shot process (the CLI) need not call this."""
 from __future__ import annotations
 
 import gc
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from .index import Index
+
+_lock = threading.Lock()
+_pausing = 0  # scans running with the collector paused (the server scans in a worker thread)
+_was_enabled = False
+
+
+@contextmanager
+def paused() -> Iterator[None]:
+    """The collector off while the block runs; as it was before once the last such block ends."""
+    global _pausing, _was_enabled
+    with _lock:
+        if _pausing == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _pausing += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _pausing -= 1
+            if _pausing == 0 and _was_enabled:
+                gc.enable()
 
 
 def settle(index: Index, *, first: bool) -> bool:

@@ -16,7 +16,7 @@ from ..model import App, Endpoint, Finding, OrmModel, Project, Schema, Service, 
 from . import django as django_linker
 from . import fastapi as fastapi_linker
 from . import flask as flask_linker
-from . import orm, services
+from . import heap, orm, services
 from .context import AppContext, LinkResult
 from .discover import Discovery, discover
 from .index import Index
@@ -150,6 +150,12 @@ def scan(root: str | Path, *, index: Index | None = None, config: AppConfig | No
     """Analyse the folder `root`. `changed` names the files that changed since the last scan
     with the same `index` (the editor knows them): then only they are read again, and the
     folder is not walked unless one of them is new or gone."""
+    with heap.paused():  # see heap.py: collections during a scan only walk what it is building
+        return _scan(root, index, config, changed)
+
+
+def _scan(root: str | Path, index: Index | None, config: AppConfig | None,
+          changed: list[str | Path] | None) -> Project:
     started = time.perf_counter()
     root_path = Path(root).resolve()
     if not root_path.is_dir():
