@@ -15,6 +15,7 @@ from .memo import Memo
 from .resolve import ALL_MODULES, Resolver
 
 T = TypeVar("T")
+Item = TypeVar("Item")
 
 
 @dataclass
@@ -121,6 +122,12 @@ class AppContext:
         The key names every input not read through the resolver; `reads` names modules whose
         facts the caller hands to `compute` directly; `keep(value)` False leaves it unkept."""
         return (self._memo or self._memos()).memoized(key, compute, reads, keep)
+
+    def memoized_each(self, name: str, items: list[Item], *, key: Callable[[Item], Hashable],
+                      bucket: Callable[[Item], str], compute: Callable[[Item], T],
+                      reads: Callable[[Item], tuple[str, ...]] = lambda _item: ()) -> list[T]:
+        """`memoized` per item, checked a bucket of items at a time (see Memo.memoized_each)."""
+        return self._memos().memoized_each(name, items, key=key, bucket=bucket, compute=compute, reads=reads)
 
     def shared(self, name: str, compute: Callable[[], T], fingerprint: Callable[[T], str]) -> T:
         """A per-scan value derived from many modules; readers depend on its fingerprint."""

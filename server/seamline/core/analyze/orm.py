@@ -13,6 +13,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass, replace
+from operator import attrgetter
 
 from ..model import DataEffect, OrmModel, SchemaField
 from .context import AppContext
@@ -192,11 +193,11 @@ class _ModelCollector:
         self.auth_user = _AUTH_USER
 
     def collect(self) -> _OrmIndex:
-        found: list[_Found] = []
-        for m in self.r.iter_modules():
-            if m.classes:  # a module without classes declares no model
-                found.extend(self.ctx.memoized(("orm.module-models", m.module), lambda m=m: self.module_models(m),
-                                               reads=(m.module,)))
+        with_classes = [m for m in self.r.iter_modules() if m.classes]  # no classes, no models
+        found = [f for fs in self.ctx.memoized_each("orm.module-models", with_classes, key=attrgetter("module"),
+                                                     bucket=attrgetter("module"), compute=self.module_models,
+                                                     reads=lambda m: (m.module,))
+                 for f in fs]
         # tables and labels first: foreign keys name them ("users.id", "blog.Post")
         for f in found:
             if f.table:
@@ -206,10 +207,9 @@ class _ModelCollector:
         self.auth_user = self.settings_user_model()
         self.r.derive(_TABLES, hashlib.sha1(repr((self.by_table, self.django_models, self.auth_user)).encode()
                                             ).hexdigest())
-        models: dict[str, OrmModel] = {}
-        for f in found:
-            models[f.fqn] = self.ctx.memoized(("orm.model", f.module, f.qualname, f.kind, f.table),
-                                              lambda f=f: self.model(f), reads=(f.module,))
+        models = dict(zip((f.fqn for f in found), self.ctx.memoized_each(
+            "orm.model", found, key=lambda f: (f.module, f.qualname, f.kind, f.table), bucket=attrgetter("module"),
+            compute=self.model, reads=lambda f: (f.module,))))
         for name, model in models.items():
             self.r.derive(_FIELDS + name, tuple(x.name for x in model.fields))
         return _OrmIndex(models=models, auth_user=self.auth_user)

@@ -17,6 +17,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
 
 from ..model import Evidence, Finding, Service
 from .compose_files import compose_images
@@ -179,10 +180,11 @@ def analyze_services(ctx: AppContext) -> list[Service]:
     clues: list[_Clue] = []
     clues += _from_files(ctx, "dependencies", lambda found: _dependency_clues(ctx, files, found))
     modules = [m for m in ctx.modules() if not files.is_test(m.path)]
-    for m in modules:
-        # per module, reused across scans while nothing the module's clues read changes
-        clues += ctx.memoized(("services.module-clues", m.module), lambda m=m: _module_clues(ctx, files, m),
-                              reads=(m.module,))
+    # per module, reused across scans while nothing the module's clues read changes
+    for found in ctx.memoized_each("services.module-clues", modules, key=attrgetter("module"),
+                                   bucket=attrgetter("module"), compute=lambda m: _module_clues(ctx, files, m),
+                                   reads=lambda m: (m.module,)):
+        clues += found
     clues += _from_files(ctx, f"env-compose:{bool(modules)}",
                          lambda found: _env_clues(ctx, files, found) + _compose_clues(ctx, files, found,
                                                                                      has_code=bool(modules)))
