@@ -291,18 +291,23 @@ class _Extractor:
             if isinstance(v, str) and "://" in v and len(v) < 500:
                 self.urls.append((v, sub.lineno))  # type: ignore[attr-defined]
         elif t is ast.Call:
-            fn = dotted(convert(sub.func))  # type: ignore[attr-defined]
-            if fn in _ENV_GETTERS and sub.args:  # type: ignore[attr-defined]
-                name = string(convert(sub.args[0]))  # type: ignore[attr-defined]
-                if name:
-                    default = convert(sub.args[1]) if len(sub.args) > 1 else None  # type: ignore[attr-defined]
-                    self.env_reads.append((name, sub.lineno, default))  # type: ignore[attr-defined]
+            self._env_call(convert(sub))
         elif t is ast.Subscript:
             base = dotted(convert(sub.value))  # type: ignore[attr-defined]
             if base in ("os.environ", "environ"):
                 name = string(convert(sub.slice))  # type: ignore[attr-defined]
                 if name:
                     self.env_reads.append((name, sub.lineno, None))  # type: ignore[attr-defined]
+
+    def _env_call(self, call: Expr) -> None:
+        """`os.getenv("NAME", default)` and the like, from a converted call."""
+        if call[0] != "c":  # cut off as too deep
+            return
+        _c, func, args, _kwargs, line = call
+        if args and dotted(func) in _ENV_GETTERS:
+            name = string(args[0])
+            if name:
+                self.env_reads.append((name, line, args[1] if len(args) > 1 else None))
 
     def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, prefix: str, out: list | None = None) -> None:
         qual = f"{prefix}{node.name}"
@@ -366,7 +371,9 @@ class _Extractor:
             if t is ast.ClassDef or t is ast.Lambda:
                 continue
             if t is ast.Call:
-                calls.append(convert(node))
+                call = convert(node)
+                calls.append(call)
+                self._env_call(call)  # type: ignore[arg-type]
             elif t is ast.Assign:
                 value = convert(node.value)  # type: ignore[attr-defined]
                 for target in node.targets:  # type: ignore[attr-defined]
@@ -395,8 +402,6 @@ class _Extractor:
                 # `with Session(engine) as session:` binds a local like an assignment
                 self._assign_target(node.optional_vars, convert(node.context_expr),  # type: ignore[attr-defined]
                                     getattr(node.context_expr, "lineno", 0), assigns)  # type: ignore[attr-defined]
-            if t is ast.Call:
-                self._env_or_url(node)
             _push_children(node, stack)
 
     def cls(self, node: ast.ClassDef, prefix: str) -> None:
