@@ -496,17 +496,7 @@ def test_editing_requirements_is_seen_by_an_editor_rescan(tmp_path):
 
 
 _BINDINGS = {
-    "app/models.py": """
-        from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-        class Base(DeclarativeBase):
-            pass
-        class Order(Base):
-            __tablename__ = "orders"
-            id: Mapped[int] = mapped_column(primary_key=True)
-        class Audit(Base):
-            __tablename__ = "audit"
-            id: Mapped[int] = mapped_column(primary_key=True)
-    """,
+    "app/models.py": _LAYERED["app/models.py"],
     "app/util_a.py": """
         def unrelated():
             return 1

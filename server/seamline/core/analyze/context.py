@@ -47,12 +47,30 @@ class AppContext:
         if self.digests:
             self.resolver.digests.update(self.digests)
         # digests the resolver can keep from scan to scan (see Resolver.prime_digests)
-        bindings, absent = self.lasting.setdefault("bindings", {}), self.lasting.setdefault("absent-names", {})
-        assert isinstance(bindings, dict) and isinstance(absent, dict)
-        self.resolver.bindings, self.resolver.absent = bindings, absent
-        shapes = self.lasting.setdefault("binding-shapes", {})
-        assert isinstance(shapes, dict)
-        self.resolver.shapes = shapes
+        self.resolver.bindings = self.lasting_dict("bindings")
+        self.resolver.absent = self.lasting_dict("absent-names")
+        self.resolver.shapes = self.lasting_dict("binding-shapes")
+
+    def lasting_dict(self, name: str) -> dict:
+        """The dict kept under `name` from scan to scan (made empty the first time)."""
+        found = self.lasting.get(name)
+        if not isinstance(found, dict):
+            found = self.lasting[name] = {}
+        return found
+
+    def per_module(self, name: str, derive: Callable[[ModuleFacts], T]) -> list[tuple[ModuleFacts, T]]:
+        """`derive(m)` for every module, worked out again only for modules whose facts changed
+        since the last scan (facts are immutable: the same object, the same answer). For what an
+        editor rescan would otherwise ask of every module."""
+        before = self.lasting_dict(name)
+        now: dict[str, tuple[ModuleFacts, T]] = {}
+        for m in self.resolver.iter_modules():
+            hit = before.get(m.module)
+            if hit is None or hit[0] is not m:
+                hit = (m, derive(m))
+            now[m.module] = hit
+        self.lasting[name] = now
+        return list(now.values())
 
     def jedi(self) -> JediInfer:
         """The app's jedi helper, created on first use (most scans never need it)."""
@@ -79,22 +97,14 @@ class AppContext:
         return any(target.startswith(prefixes) for target in self._import_targets())
 
     def _import_targets(self) -> set[str]:
-        """Everything the app's modules import, worked out again only for modules whose facts
-        changed since the last scan (an editor rescan asks this of every module)."""
+        """Everything the app's modules import."""
         found = self.memo.get("import-targets")
         if isinstance(found, set):
             return found
-        before = self.lasting.get("import-targets")
-        before = before if isinstance(before, dict) else {}
-        now: dict[str, tuple[ModuleFacts, frozenset[str]]] = {}
         targets: set[str] = set()
-        for m in self.resolver.iter_modules():
-            hit = before.get(m.module)
-            if hit is None or hit[0] is not m:  # facts are immutable: the same object, the same imports
-                hit = (m, frozenset([t for _a, t in m.imports] + [t for f in m.functions for _a, t in f.imports]))
-            now[m.module] = hit
-            targets |= hit[1]
-        self.lasting["import-targets"] = now
+        for _m, imported in self.per_module("import-targets", lambda m: frozenset(
+                [t for _a, t in m.imports] + [t for f in m.functions for _a, t in f.imports])):
+            targets |= imported
         self.memo["import-targets"] = targets
         return targets
 

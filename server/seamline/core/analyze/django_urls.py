@@ -374,19 +374,6 @@ def _target(ctx: AppContext, m: ModuleFacts, call: Expr) -> tuple[str, str] | No
 
 
 def _register_calls(ctx: AppContext) -> list[tuple[ModuleFacts, tuple[Expr, ...]]]:
-    """The modules with module-level `x.register(...)` calls, and those calls. A module's calls
-    are looked for again only when its facts changed (facts are immutable: the same object, the
-    same calls)."""
-    before = ctx.lasting.get("django.register-calls")
-    before = before if isinstance(before, dict) else {}
-    now: dict[str, tuple[ModuleFacts, tuple[Expr, ...]]] = {}
-    out: list[tuple[ModuleFacts, tuple[Expr, ...]]] = []
-    for m in ctx.modules():
-        hit = before.get(m.module)
-        if hit is None or hit[0] is not m:
-            hit = (m, tuple(call for call in m.calls if (dotted(call_func(call)) or "").endswith(".register")))
-        now[m.module] = hit
-        if hit[1]:
-            out.append(hit)
-    ctx.lasting["django.register-calls"] = now
-    return out
+    """The modules with module-level `x.register(...)` calls, and those calls."""
+    return [(m, calls) for m, calls in ctx.per_module("django.register-calls", lambda m: tuple(
+        call for call in m.calls if (dotted(call_func(call)) or "").endswith(".register"))) if calls]

@@ -9,7 +9,6 @@ which models it creates, reads, updates or deletes.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from dataclasses import dataclass, replace
@@ -37,7 +36,7 @@ from .expr import (
 from .facts import ClassFacts, FunctionFacts, ModuleFacts
 from .fastapi_common import is_ellipsis, last_name, text
 from .pydantic_schemas import unwrap_type
-from .resolve import Symbol, binding_name, local_env
+from .resolve import Symbol, binding_name, local_env, value_digest
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +126,7 @@ def _fingerprint(index: _OrmIndex) -> str:
     """What every reader of the index sees of it: which classes are models, and the user model.
     A reader of one model's fields depends on those apart (`_FIELDS`), so adding a column to a
     model re-reads only what looked at that model's columns."""
-    return hashlib.sha1(repr((index.auth_user, list(index.models))).encode()).hexdigest()
+    return value_digest((index.auth_user, list(index.models)))
 
 
 def _report(ctx: AppContext, code: str, message: str, *, file: str, line: int, severity: str = "info") -> None:
@@ -205,8 +204,7 @@ class _ModelCollector:
             if f.kind.orm == "django":
                 self.django_models[(f.label, _short(f.qualname))] = f.fqn
         self.auth_user = self.settings_user_model()
-        self.r.derive(_TABLES, hashlib.sha1(repr((self.by_table, self.django_models, self.auth_user)).encode()
-                                            ).hexdigest())
+        self.r.derive(_TABLES, value_digest((self.by_table, self.django_models, self.auth_user)))
         models = dict(zip((f.fqn for f in found), self.ctx.memoized_each(
             "orm.model", found, key=lambda f: (f.module, f.qualname, f.kind, f.table), bucket=attrgetter("module"),
             compute=self.model, reads=lambda f: (f.module,))))

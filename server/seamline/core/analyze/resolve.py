@@ -47,6 +47,12 @@ class Symbol:
         return f"{self.module}.{self.name}"
 
 
+def value_digest(value: object) -> str:
+    """A digest of a value made of tuples, strings and numbers (facts, bindings, derived
+    fingerprints): equal exactly when the values' reprs are."""
+    return hashlib.sha1(repr(value).encode()).hexdigest()
+
+
 class Resolver:
     def __init__(self, modules: list[ModuleFacts], aliases: dict[str, str] | None = None,
                  digests: dict[str, str] | None = None) -> None:
@@ -164,7 +170,7 @@ class Resolver:
                 found = None
                 self._absent(name)
             else:
-                content = self.digests.get(m.module) or hashlib.sha1(repr(m.to_tuple()).encode()).hexdigest()
+                content = self.digests.get(m.module) or value_digest(m.to_tuple())
                 found = f"{m.module}\0{m.path}\0{content}"
         self._digest_cache[name] = found
         return found
@@ -189,7 +195,7 @@ class Resolver:
             kept = self.bindings[m.module] = (m, {})
         found = kept[1].get(key)
         if found is None:
-            found = kept[1][key] = hashlib.sha1(repr(binding(m, attr)).encode()).hexdigest()
+            found = kept[1][key] = value_digest(binding(m, attr))
         return found
 
     def shape_of(self, name: str) -> tuple[str, str, int, int] | None:
@@ -484,7 +490,7 @@ def binding_shape(m: ModuleFacts, name: str) -> tuple[str, str, int, int] | None
              tuple(_relative_def(c, base, lines, fn=False) for c in classes),
              None if not assigned else (_relative_expr(assigned[0], base, lines), _line(assigned[1], base, lines)),
              imported, stars)
-    return hashlib.sha1(repr(shape).encode()).hexdigest(), m.path, min(lines), max(lines)
+    return value_digest(shape), m.path, min(lines), max(lines)
 
 
 def _line(n: int, base: int, lines: list[int]) -> int:

@@ -248,8 +248,7 @@ class _Files:
 
     def is_test(self, rel: str) -> bool:
         # asked of every module on every re-link: remember the answers (paths never change meaning)
-        known = self.ctx.lasting.setdefault("services.is-test", {})
-        assert isinstance(known, dict)
+        known = self.ctx.lasting_dict("services.is-test")
         found = known.get(rel)
         if found is None:
             found = known[rel] = is_test_path(rel.removeprefix(self.prefix))
