@@ -88,6 +88,7 @@ def test_pins_below_what_the_generated_tests_call_are_noted_with_their_line(tmp_
     (suite,) = plan_tests(scan(root), root=root)
     (note,) = suite.notes
     assert note.startswith("requirements.txt:3 pins SQLAlchemy==1.3.24") and "sqlalchemy >= 1.4" in note
+    assert suite.pin_notes == (note,)  # what `seamline run` says before the failures such a pin causes
 
 
 @pytest.mark.parametrize(("files", "expected"), [

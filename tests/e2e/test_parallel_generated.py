@@ -47,11 +47,13 @@ def _env_value(root: Path, name: str) -> str:
     raise AssertionError(f"{name} is not in .seamline/env")
 
 
-def _worker_databases(url: str) -> list[str]:
+def database_names(url: str, query: str = "SELECT datname FROM pg_database WHERE datname LIKE '%gw%'"
+                   ) -> list[str]:
+    """The databases on the server at `url` (by default Postgres databases of xdist workers)."""
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            return list(conn.scalars(text("SELECT datname FROM pg_database WHERE datname LIKE '%gw%'")))
+            return list(conn.scalars(text(query)))
     finally:
         engine.dispose()
 
@@ -70,7 +72,7 @@ def test_parallel_runs_in_random_order_pass_and_fail_what_a_serial_run_does(exam
         parallel = {seed: _run(root, "--workers", "2", "--pytest-args", "-v", "-p", "random_order",
                                "--random-order-bucket=global", f"--random-order-seed={seed}")
                     for seed in SEEDS}
-        left_databases = _worker_databases(_env_value(root, "SEAMLINE_POSTGRES_URL"))
+        left_databases = database_names(_env_value(root, "SEAMLINE_POSTGRES_URL"))
     finally:
         prune(client=docker_engine, project=project_name)
     assert leftovers(project_name, client=docker_engine) == []

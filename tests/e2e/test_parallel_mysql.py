@@ -13,8 +13,7 @@ from docker_engine import RECIPE_IMAGES, require_engine
 from gen_examples import copied_example, write_compose_without
 from seamline.cli import main
 from seamline.env import leftovers, prune
-from sqlalchemy import create_engine, text
-from test_parallel_generated import SEEDS, _env_value, _run
+from test_parallel_generated import SEEDS, _env_value, _run, database_names
 
 APP = Path(__file__).resolve().parents[1] / "fixtures" / "apps" / "fastapi_mysql"
 # Added to the generated suite: the app itself talks to the worker's database under xdist (to the configured
@@ -39,12 +38,7 @@ def mariadb_engine():
 
 
 def _databases(url: str) -> set[str]:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return set(conn.scalars(text("SHOW DATABASES")))
-    finally:
-        engine.dispose()
+    return set(database_names(url, "SHOW DATABASES"))
 
 
 @pytest.mark.docker

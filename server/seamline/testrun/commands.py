@@ -13,9 +13,8 @@ import tempfile
 from pathlib import Path
 
 from ..core.errors import UsageError
-from ..core.generate.tests import GeneratedFile, Suite, generate_tests, plan_tests
+from ..core.generate.tests import GeneratedFile, Suite, plan_tests, render_tests
 from ..core.generate.tests.plan import suite_output
-from ..core.generate.tests.versions import version_notes
 from ..core.model import Project
 from .classify import APP_BUG, Report, classify
 from .fallback import SuiteFallback, docker_required, engine_problem, label, plan_suite, render_header
@@ -31,14 +30,16 @@ def _scan(path: str) -> tuple[Path, Project]:
     return _scan_root(path)
 
 
-def _generate(root: Path, project: Project, args: argparse.Namespace) -> list[GeneratedFile]:
+def _generate(root: Path, project: Project, args: argparse.Namespace) -> tuple[list[Suite], list[GeneratedFile]]:
+    """The planned suites and their files."""
     endpoints = args.endpoint or None
     if endpoints:
         known = {e.key for e in project.endpoints} | {e.handler for e in project.endpoints}
         unknown = [x for x in endpoints if x not in known]
         if unknown:
             raise UsageError(f"no endpoint {unknown[0]!r}; `seamline scan` lists them as METHOD /path.")
-    return generate_tests(project, root=root, endpoints=endpoints, output=args.out, flows=args.flows)
+    suites = plan_tests(project, root=root, endpoints=endpoints, output=args.out, flows=args.flows)
+    return suites, render_tests(project, suites, output=args.out)
 
 
 def write_tests(files: list[GeneratedFile], *, root: Path, force: bool = False, dry_run: bool = False) -> list:
@@ -61,8 +62,8 @@ def _print_writes(root: Path, writes: list) -> None:  # list[FileWrite]
 
 def gen_tests(args: argparse.Namespace) -> int:
     root, project = _scan(args.path)
-    files = _generate(root, project, args)
-    for suite in plan_tests(project, root=root, endpoints=args.endpoint or None, output=args.out):
+    suites, files = _generate(root, project, args)
+    for suite in suites:
         for note in suite.notes:
             print(f"note: {note}")
     if not files:
@@ -100,7 +101,7 @@ def _report_stream(args: argparse.Namespace) -> contextlib.AbstractContextManage
 
 def generate_missing(root: Path, project: Project, args: argparse.Namespace) -> bool:
     """Write the suite's files that do not exist yet (never touches existing ones)."""
-    files = _generate(root, project, args)
+    _suites, files = _generate(root, project, args)
     missing = [f for f in files if not (root / f.path).exists()]
     if missing:
         _print_writes(root, write_tests(missing, root=root))
@@ -122,7 +123,7 @@ def verify(root: Path, project: Project, args: argparse.Namespace) -> list[Suite
     suites = [s for s in plan_tests(project, root=root, output=args.out, flows=_has_flows(root, project, args))
               if s.modules]
     for s in suites:  # pins below what the generated tests call: said before the failures they cause
-        for note in version_notes(_app_dir(root, s), framework=s.framework, orm=s.orm):
+        for note in s.pin_notes:
             print(f"note: {s.app}: {note}")
     python = args.python or sys.executable
     if getattr(args, "workers", None) and not has_xdist(python):  # say so before any environment comes up
@@ -162,14 +163,14 @@ def containers_needed(root: Path, project: Project, suites: list[Suite]) -> Cont
     workspace provides (its services may be ones the analysis cannot see). None needed: the suites run
     as they are, with no compose file and no docker engine; a real run, not a fallback."""
     from ..core.generate.compose import container_kinds
-    from ..core.generate.workspace_compose import find_compose_files, service_kinds
+    from ..core.generate.workspace_compose import file_service_kinds, find_compose_files
 
     apps = {s.app for s in suites}
     services = [s for s in project.services if s.app in apps]
     faked = {d.kind for s in suites for d in s.doubles}
     kinds = set(container_kinds(services))
     for file in find_compose_files(root):
-        kinds |= set(service_kinds(file.read_text(encoding="utf-8", errors="replace")).values())
+        kinds |= set(file_service_kinds(file).values())
     needed = tuple(sorted(kinds - faked))
     if needed:
         return Containers(containers=needed)
@@ -275,7 +276,7 @@ def _with_env(root: Path, project: Project, args: argparse.Namespace, body, *, f
     """`body(env)` with the test environment up. Services of a kind the generated tests answer in
     process (`faked`: a mail relay, S3 answered by moto) are not started: the tests never reach them."""
     from ..cli import _key_value
-    from ..core.generate.workspace_compose import COMPOSE_FILES, plan_compose, service_kinds
+    from ..core.generate.workspace_compose import COMPOSE_FILES, file_service_kinds, plan_compose
     from ..core.generate.writer import write_generated
     from ..env import ComposeCli, DockerUnavailable, EnvError, running_env
     from ..env.workspace import workspace_env_spec
@@ -292,7 +293,7 @@ def _with_env(root: Path, project: Project, args: argparse.Namespace, body, *, f
         print(f"seamline: {e}", file=sys.stderr)
         return None
     spec = dataclasses.replace(spec, keep=args.keep_env)
-    kinds = service_kinds(spec.files[0].read_text(encoding="utf-8", errors="replace")) if spec.files else {}
+    kinds = file_service_kinds(spec.files[0]) if spec.files else {}
     skipped = sorted(name for name, kind in kinds.items() if kind in faked)
     if skipped:
         spec = dataclasses.replace(spec, services=tuple(name for name in kinds if name not in skipped))

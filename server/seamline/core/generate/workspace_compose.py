@@ -71,6 +71,11 @@ def find_compose_files(root: Path, names: Iterable[str] = ()) -> tuple[Path, ...
     return tuple((ours or present)[:1])
 
 
+def file_service_kinds(path: Path) -> dict[str, str]:
+    """`service_kinds` of the compose file at `path`."""
+    return service_kinds(path.read_text(encoding="utf-8", errors="replace"))
+
+
 def service_kinds(compose_text: str) -> dict[str, str]:
     """Service name -> the kind of service it provides: Seamline's kind label, else the name."""
     try:

@@ -26,7 +26,7 @@ from .versions import version_notes
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Case", "GeneratedFile", "Suite", "generate_tests", "plan_tests"]
+__all__ = ["Case", "GeneratedFile", "Suite", "generate_tests", "plan_tests", "render_tests"]
 
 
 def _orm_of(project: Project, app: App) -> str | None:
@@ -65,7 +65,8 @@ def plan_tests(project: Project, *, root: Path, endpoints: Iterable[str] | None 
         reuse = reuse_plan(suite, app_dir)  # the project's own `client`/`auth_headers`, reused or not, and why
         pins = version_notes(app_dir, framework=framework, orm=orm)  # the app pins older Werkzeug/SQLAlchemy
         suites.append(replace(suite, notes=tuple(dict.fromkeys((*suite.notes, *reuse.notes, *pins))),
-                              reused_fixtures=frozenset(reuse.reused), sqlite_setup=sqlite or ()))
+                              pin_notes=tuple(pins), reused_fixtures=frozenset(reuse.reused),
+                              sqlite_setup=sqlite or ()))
     return suites
 
 
@@ -76,8 +77,14 @@ def generate_tests(project: Project, *, root: Path, endpoints: Iterable[str] | N
     file always holds all of that router's endpoints, so the conftest plus those routers' files come
     back. `output` is relative to each app's folder. `flows` adds `test_flows_api.py`: requests
     across endpoints (sign up -> log in -> protected call; create -> read -> update -> delete)."""
+    return render_tests(project, plan_tests(project, root=root, endpoints=endpoints, output=output, flows=flows),
+                        output=output)
+
+
+def render_tests(project: Project, suites: list[Suite], *, output: str | None = None) -> list[GeneratedFile]:
+    """The files of suites `plan_tests` planned (with the same `output`), as `generate_tests` gives them."""
     files: list[GeneratedFile] = []
-    for suite in plan_tests(project, root=root, endpoints=endpoints, output=output, flows=flows):
+    for suite in suites:
         if not suite.modules:
             continue
         web, orm = web_adapter(suite.framework), orm_adapter(suite.orm)

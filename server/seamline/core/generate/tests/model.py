@@ -209,6 +209,7 @@ class Suite:
     models: tuple[str, ...] = ()  # dotted OrmModel names the suite seeds or checks
     database_setting: str = "DATABASE_URL"
     notes: tuple[str, ...] = ()  # what could not be planned, and why
+    pin_notes: tuple[str, ...] = ()  # of those, the app's pins older than what the tests call (versions.py)
     reused_fixtures: frozenset[str] = frozenset()  # the project's own fixtures the conftest uses instead of ours
     doubles: tuple[Double, ...] = ()  # outside services the suite answers in process
     sqlite_setup: tuple[str, str] = ()  # sqlite3 with no ORM: (app.config key of the file, dotted schema function)
