@@ -781,3 +781,32 @@ def test_a_value_with_a_bare_number_is_not_shifted():
     assert moved[0].line == 17 and moved[0].decorator_lines == (16, 30) and moved[2][0].line == 12
     with pytest.raises(memo._Unmovable):
         memo._relocated((ep, 12), moves)
+
+
+def test_a_path_added_at_the_top_of_a_urlconf_shifts_the_entries_below(tmp_path):
+    """A path() added at the top of a urlconf moves every entry and router registration below it:
+    their results are shifted (Memo.memoized_at) rather than linked again, the rescan matches a
+    fresh scan, and the moved entries' url lines really move; taking the line away moves them back."""
+    root, gen, index = _generated_workspace(tmp_path)
+    urls = gen.edit_django_dir / "urls.py"
+    rel = urls.relative_to(root).as_posix()
+
+    def url_lines(project) -> dict:
+        return {(e.method, e.path): e.decorator_lines for e in project.endpoints
+                if (e.route_file or e.file) == rel}
+
+    before = url_lines(scan(root, index=index))
+    add_path = next(e for e in _benchmark_generator().incremental_edits(gen) if e.kind == "django-urls")
+    urls.write_text(add_path.apply(urls.read_text(), 1))
+    p = _rescan_matches_fresh(root, index, urls)
+    assert add_path.seen(p, 1)
+    after = url_lines(p)
+    moved = [k for k in before if after[k] != before[k]]
+    assert moved and all(after[k] == tuple(n + 1 for n in before[k]) for k in moved)
+    store = index.app_state["django_svc"][LASTING_KEY]
+    # shifted: each moved path() entry and router registration (the router's root view is made by
+    # its mount's entry, computed again with the urlconf's entries, and the new path())
+    assert store.moved >= len({before[k] for k in moved}) - 1 and store.computed <= 8, (store.computed, store.moved)
+    _sub(urls, r'    path\("bench-1/".*\n', "")
+    p = _rescan_matches_fresh(root, index, urls)
+    assert url_lines(p) == before

@@ -133,6 +133,11 @@ class AppContext:
         facts the caller hands to `compute` directly; `keep(value)` False leaves it unkept."""
         return (self._memo or self._memos()).memoized(key, compute, reads, keep)
 
+    def memoized_at(self, key: Hashable, file: str, line: int, extent: int, compute: Callable[[], T]) -> T:
+        """`memoized` for a statement whose key holds no line of its own; lines inserted above
+        it shift the result instead of computing it again (see Memo.memoized_at)."""
+        return self._memos().memoized_at(key, file, line, extent, compute)
+
     def memoized_each(self, name: str, items: list[Item], *, key: Callable[[Item], Hashable],
                       bucket: Callable[[Item], str], compute: Callable[[Item], T],
                       reads: Callable[[Item], tuple[str, ...]] = lambda _item: ()) -> list[T]:

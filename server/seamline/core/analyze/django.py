@@ -28,7 +28,7 @@ from .drf_serializers import serializer_schemas, used_serializer, view_serialize
 from .expr import Expr, arg, call_func, call_kwargs, call_line, chain, dotted, string, strings, walk
 from .facts import FunctionFacts, ModuleFacts
 from .fastapi_common import status_code
-from .resolve import Symbol, binding_name
+from .resolve import Symbol, binding_name, relative_expr
 
 log = logging.getLogger(__name__)
 
@@ -148,10 +148,11 @@ class _Linker:
             self._accept(candidates, leaf.file, leaf.line)
 
     def _leaf_memo(self, leaf: Leaf) -> tuple[_Candidate, ...]:
-        key = ("django.leaf", leaf.route, leaf.params, leaf.view, leaf.module, leaf.file, leaf.line, leaf.name,
-               leaf.known, self.rest)
-        # the entry is in the key, and what its view expression names is looked up (and tracked)
-        return self.ctx.memoized(key, lambda: self._leaf(leaf))
+        view, extent = relative_expr(leaf.view, leaf.line)
+        key = ("django.leaf", leaf.route, leaf.params, view, leaf.module, leaf.file, leaf.name, leaf.known, self.rest)
+        # the entry is in the key (but for where it is: a path() added above it only moves it), and
+        # what its view expression names is looked up (and tracked)
+        return self.ctx.memoized_at(key, leaf.file, leaf.line, extent, lambda: self._leaf(leaf))
 
     def _leaf(self, leaf: Leaf) -> tuple[_Candidate, ...]:
         if leaf.known:
@@ -178,9 +179,17 @@ class _Linker:
             root = (self.candidate(
                 Handler(method="GET", handler="rest_framework.routers.APIRootView", framework="drf", module=""),
                 mount.route, mount.params, mount.file, mount.line, qualify_name(mount.namespace, "api-root")),)
-        return root, tuple(self.ctx.memoized(("django.register", m.module, m.path, call, *where),
-                                             lambda m=m, call=call: self._registration(mount, m, call))
-                           for m, call in regs)
+        return root, tuple(self._registration_memo(mount, m, call) for m, call in regs)
+
+    def _registration_memo(self, mount: Mount, m: ModuleFacts, call: Expr) -> tuple[_Candidate, ...]:
+        # what `_registration` reads of the mount: not where the mount is written, so that a path()
+        # added above both moves the registration's result rather than computing it again
+        under = (mount.route, mount.params, mount.router.module, mount.router.name, mount.router_class,
+                 mount.trailing_slash, mount.namespace, self.rest)
+        line = call_line(call)
+        written, extent = relative_expr(call, line)
+        return self.ctx.memoized_at(("django.register", m.module, m.path, written, *under), m.path, line, extent,
+                                    lambda: self._registration(mount, m, call))
 
     def _registration(self, mount: Mount, m: ModuleFacts, call: Expr) -> tuple[_Candidate, ...]:
         """The endpoints of one `router.register(prefix, ViewSet)` under one mount."""

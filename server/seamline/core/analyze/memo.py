@@ -77,6 +77,7 @@ class _Store:
     entries: dict[Hashable, _Entry] = field(default_factory=dict)
     # keys the current (or last) scan checked or computed: valid in it, and the roots of a sweep
     checked: set[Hashable] = field(default_factory=set)
+    lines: dict[Hashable, int] = field(default_factory=dict)  # key of `memoized_at` -> the line it was last at
     swept: int = 0  # entries left by the last sweep
     computed: int = 0  # entries computed in the last scan that used the memo (for tests and benchmarks)
     reused: int = 0  # entries reused from earlier scans in it
@@ -335,12 +336,31 @@ class Memo:
             by_key.update(zip(keys, self.memoized((name, "bucket", number, keys), each)))
         return [by_key[key(item)] for item in items]
 
+    def memoized_at(self, key: Hashable, file: str, line: int, extent: int, compute: Callable[[], T]) -> T:
+        """`memoized((key, line), compute)` for a computation about the statement at lines
+        `line`..`line + extent` of `file`, whose `key` says everything else about it (with the
+        lines inside the statement counted from `line`, see resolve.relative_expr). When lines
+        above the statement were added or removed (a `path()` added at the top of a urlconf), the
+        entry computed at its old line is reused with its lines shifted, if nothing it read changed."""
+        store = self.store
+        here = (key, line)
+        last = store.lines.get(key)
+        store.lines[key] = line
+        if last is not None and last != line and here not in store.entries:
+            old = store.entries.get((key, last))
+            if old is not None and _unchanged(self.resolver, old):
+                self._relocate(here, old, {file: [(last, last + extent, line - last)]})
+        return self.memoized(here, compute)
+
     def _moved(self, key: Hashable, entry: _Entry) -> _Entry | None:
         """`entry` with its lines shifted, stored as valid now, when what it read only moved."""
+        moves = _moves(self.resolver, entry)
+        return None if moves is None else self._relocate(key, entry, moves)
+
+    def _relocate(self, key: Hashable, entry: _Entry, moves: Moves) -> _Entry | None:
+        """`entry` with the lines `moves` names shifted, stored under `key` as valid now; None
+        when its value holds a number relocation cannot place."""
         r = self.resolver
-        moves = _moves(r, entry)
-        if moves is None:
-            return None
         try:
             value = _relocated(entry.value, moves)
             reports = tuple((_relocated(f, moves), once) for f, once in entry.reports)

@@ -532,6 +532,14 @@ def _relative_expr(e: Any, base: int, lines: list[int]) -> Any:
     return tuple([_relative_expr(v, base, lines) for v in e])
 
 
+def relative_expr(e: Any, base: int) -> tuple[Any, int]:
+    """`e` with its call lines counted from `base`, and how many lines below `base` its last
+    call is: what a statement at line `base` says, wherever the statement is."""
+    lines: list[int] = []
+    out = _relative_expr(e, base, lines)
+    return out, max([n - base for n in lines], default=0)
+
+
 def local_env(fn: FunctionFacts) -> tuple[dict[str, Expr], dict[str, str]]:
     """Assignments and imports inside a function body, for resolving its local names."""
     env: dict[str, Expr] = {}
