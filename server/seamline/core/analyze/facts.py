@@ -291,7 +291,9 @@ class _Extractor:
             if isinstance(v, str) and "://" in v and len(v) < 500:
                 self.urls.append((v, sub.lineno))  # type: ignore[attr-defined]
         elif t is ast.Call:
-            self._env_call(convert(sub))
+            fn = dotted(convert(sub.func))  # type: ignore[attr-defined]
+            if fn in _ENV_GETTERS:  # the arguments are converted only then: most calls are not env reads
+                self._env_read(fn, tuple(convert(a) for a in sub.args[:2]), sub.lineno)  # type: ignore[attr-defined]
         elif t is ast.Subscript:
             base = dotted(convert(sub.value))  # type: ignore[attr-defined]
             if base in ("os.environ", "environ"):
@@ -299,12 +301,9 @@ class _Extractor:
                 if name:
                     self.env_reads.append((name, sub.lineno, None))  # type: ignore[attr-defined]
 
-    def _env_call(self, call: Expr) -> None:
-        """`os.getenv("NAME", default)` and the like, from a converted call."""
-        if call[0] != "c":  # cut off as too deep
-            return
-        _c, func, args, _kwargs, line = call
-        if args and dotted(func) in _ENV_GETTERS:
+    def _env_read(self, fn: str | None, args: tuple, line: int) -> None:
+        """`os.getenv("NAME", default)` and the like: the called name, its converted arguments."""
+        if args and fn in _ENV_GETTERS:
             name = string(args[0])
             if name:
                 self.env_reads.append((name, line, args[1] if len(args) > 1 else None))
@@ -373,7 +372,8 @@ class _Extractor:
             if t is ast.Call:
                 call = convert(node)
                 calls.append(call)
-                self._env_call(call)  # type: ignore[arg-type]
+                if call[0] == "c":  # not cut off as too deep
+                    self._env_read(dotted(call[1]), call[2], call[4])  # type: ignore[index]
             elif t is ast.Assign:
                 value = convert(node.value)  # type: ignore[attr-defined]
                 for target in node.targets:  # type: ignore[attr-defined]
