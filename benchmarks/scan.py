@@ -2616,6 +2616,32 @@ def run(args) -> dict:
     return report
 
 
+def measure_priming(args, report, gen: Generated, root: Path, cache_dir: Path, scan_fn, Index) -> None:
+    """The server primes the memos in the background after a warm start (scan.prime: every app
+    linked again, no file read). Measured on a warm Index of its own: the priming itself, then
+    the first edit of each app on it, beside the same first edits without priming."""
+    from seamline.core.analyze import heap
+    from seamline.core.analyze.scan import prime
+
+    primed = Index(cache_dir=cache_dir)
+    scan_fn(root, index=primed)
+    heap.settle(primed, first=True)
+    priming = Runs()
+    priming.time(lambda: (prime(root, primed), heap.settle(primed, first=False)), collect=False)
+    priming.store(report, "prime")
+    primed_first, primed_by_app = Runs(), {}
+    for first in incremental_edits(gen):
+        if first.kind in ("router", "flask-blueprint", "django-views"):
+            first.path.write_text(first.apply(first.path.read_text(encoding="utf-8"), 998), encoding="utf-8")
+            primed_first.time(lambda: (scan_fn(root, index=primed, changed=[first.path]),  # noqa: B023
+                                       heap.settle(primed, first=False)), collect=False)
+            primed_by_app[first.kind] = round(primed_first.wall[-1] * 1000, 1)
+    primed_first.store(report, "incremental_first_primed")
+    report["incremental_first_primed_by_edit_ms"] = primed_by_app
+    log(args, f"priming after a warm start (background, in the server): {priming.text()}; first edit of each app "
+        f"after it: {primed_first.text()}; by edit (ms): {primed_by_app}")
+
+
 def measure_analyser(args, report, gen: Generated, root: Path, base: Path, scan_fn, Index) -> None:
     cache_root = base / "caches"
     cache_root.mkdir(exist_ok=True)
@@ -2670,6 +2696,9 @@ def measure_analyser(args, report, gen: Generated, root: Path, base: Path, scan_
         return project
 
     heap.settle(index, first=True)  # the warm scan was this Index's first: the server's first index
+
+    measure_priming(args, report, gen, root, cache_dir, scan_fn, Index)
+
     warmup, first_seen, first_by_app = Runs(), [], {}
     for first in incremental_edits(gen):
         if first.kind not in ("router", "flask-blueprint", "django-views"):
@@ -2774,6 +2803,11 @@ def checks(r: dict, clock: str = "wall") -> list[dict]:
     v = per_kind[worst] if worst else None
     row("incremental, slowest kind (median)", v, f"< {TARGETS['incremental_ms']:g} ms",
         v is not None and v < TARGETS["incremental_ms"], "-" if v is None else f"{v:.1f} ms ({worst})")
+    # nor the first edit of an app after a warm start, once the server has primed the memos
+    by_app = r.get("incremental_first_primed_by_edit_ms") or {}
+    v = max(by_app.values()) if by_app else None
+    row("first edit after warm start, primed", v, f"< {TARGETS['incremental_ms']:g} ms (slowest app)",
+        v is not None and v < TARGETS["incremental_ms"], "-" if v is None else f"{v:.1f} ms")
     # nor may the odd slow rescan (a collection landing on it): nine edits in ten make it
     v = r.get(f"incremental_p90{'_cpu' if clock == 'cpu' else ''}_ms")
     row("incremental, 90th percentile", v, f"< {TARGETS['incremental_ms']:g} ms",
@@ -2837,7 +2871,9 @@ def print_table(r: dict) -> None:
         ("floor", "floor (walk + read + ast.parse)", ms),
         ("cold", "cold scan (empty cache)", ms),
         ("warm", "warm scan (fresh Index, cache)", ms),
-        ("incremental_first", "first edit of an app after warm start", ms),
+        ("prime", "priming after a warm start (bg)", ms),
+        ("incremental_first_primed", "first edit of an app, primed", ms1),
+        ("incremental_first", "first edit of an app, not primed", ms),
         ("incremental", "incremental (median, 1 file)", ms1),
     ):
         print(f"  {label:<34}{fmt(phase(r, name, 'wall')):>14}{fmt(phase(r, name, 'cpu')):>14}")

@@ -13,7 +13,7 @@ import pytest
 from seamline.core.analyze import memo
 from seamline.core.analyze.index import Index
 from seamline.core.analyze.memo import LASTING_KEY
-from seamline.core.analyze.scan import scan
+from seamline.core.analyze.scan import prime, scan
 from workspace import write_packages
 
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -810,3 +810,29 @@ def test_a_path_added_at_the_top_of_a_urlconf_shifts_the_entries_below(tmp_path)
     _sub(urls, r'    path\("bench-1/".*\n', "")
     p = _rescan_matches_fresh(root, index, urls)
     assert url_lines(p) == before
+
+
+def test_priming_after_a_warm_start_makes_the_first_edit_incremental(tmp_path):
+    """A warm scan takes each app whole from the link cache, so its memo is empty and the first
+    edit would link the app from scratch; `prime` fills the memos without reading any file, and
+    the first edit then computes only what it touched (and matches a fresh scan)."""
+    def first_edit(primed: bool, n: int) -> tuple[int, int]:
+        root = _copy_example("fastapi_items", tmp_path / str(n))
+        cache = tmp_path / f"cache-{n}"
+        scan(root, index=Index(cache_dir=cache))  # cold: fills the on-disk caches
+        index = Index(cache_dir=cache)
+        warm = scan(root, index=index)
+        assert index.from_cache >= 1 and index.linked == 0 and index.parsed == 0
+        if primed:
+            assert prime(root, index) == index.linked >= 1 and index.parsed == 0
+        route = next(p for p in sorted(root.rglob("*.py")) if "APIRouter(" in p.read_text())
+        with route.open("a") as fh:
+            fh.write(f'\n\n@router.get("/primed-{n}")\ndef primed_{n}():\n    return {{}}\n')
+        p = _rescan_matches_fresh(root, index, route)
+        assert len(p.endpoints) == len(warm.endpoints) + 1
+        return _counts(index)
+
+    cold_computed, cold_reused = first_edit(False, 1)
+    computed, reused = first_edit(True, 2)
+    assert cold_reused == 0 and computed * 5 < cold_computed and reused > computed, (
+        (cold_computed, cold_reused), (computed, reused))

@@ -83,6 +83,10 @@ def _features() -> dict[str, Any]:
         client.changed()
         return [client.get_configuration(section=i.section, scope_uri=i.scope_uri) for i in params.items]
 
+    def log_message(client: Client, params: types.LogMessageParams) -> None:
+        client.log_messages.append(params)
+        client.changed()
+
     def register_capability(client: Client, params: types.RegistrationParams) -> None:
         client.registrations.extend(params.registrations)
 
@@ -94,6 +98,7 @@ def _features() -> dict[str, Any]:
     return {**DEFAULT_CLIENT_FEATURES,
             types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: publish_diagnostics,
             types.WORKSPACE_CONFIGURATION: configuration,
+            types.WINDOW_LOG_MESSAGE: log_message,
             types.CLIENT_REGISTER_CAPABILITY: register_capability,
             types.WORKSPACE_APPLY_EDIT: apply_edit,
             types.WORKSPACE_CODE_LENS_REFRESH: code_lens_refresh,

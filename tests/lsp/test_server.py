@@ -229,3 +229,28 @@ async def test_service_the_environment_lacks_is_a_warning_where_the_code_uses_it
     assert len(found) == 1 and "redis" in messages[0] and "compose.test.yaml" in messages[0], messages
     # `db: image: postgres` provides postgres even though the service is not named after it
     assert not any("has no postgres" in m for m in messages)
+
+
+async def test_a_warm_start_primes_the_memos_in_the_background(workspace: Path, tmp_path: Path):
+    """The first start indexes cold (every app linked, its memo filled): nothing to prime. A second
+    start on the same cache takes the app from the link cache, shows the model at once, and then
+    links it again in the background so that the first edit is incremental."""
+    from lsp_harness import start, stop
+    from pytest_lsp import client_capabilities
+
+    def primed(client: Client) -> list[str]:
+        return [m.message for m in client.log_messages if "memos primed" in m.message]
+
+    cold = await start(workspace, tmp_path, client_capabilities("visual-studio-code"))
+    try:
+        await first_model(cold)
+    finally:
+        await stop(cold)
+    assert primed(cold) == []
+    warm = await start(workspace, tmp_path, client_capabilities("visual-studio-code"))
+    try:
+        assert len(await first_model(warm)) == 12
+        await warm.wait_until(lambda: primed(warm), what="the memos primed")
+        assert "1 app(s) linked" in primed(warm)[0]
+    finally:
+        await stop(warm)

@@ -11,6 +11,7 @@ import asyncio
 import functools
 import logging
 import sys
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from pygls.lsp.server import LanguageServer
 from .. import __version__
 from ..core.analyze import heap
 from ..core.analyze.index import Index
+from ..core.analyze.scan import prime
 from ..core.errors import SeamlineError
 from . import logs
 from .dispatch import Dispatcher
@@ -172,11 +174,27 @@ class SeamlineServer(LanguageServer):
             if snapshot is None:
                 self._changed = None  # the next scan must not trust a partial picture
         if snapshot is not None:
-            heap.settle(self.index, first=self.snapshot is None)
+            first = self.snapshot is None
+            heap.settle(self.index, first=first)
+            if first and self.index.from_cache:
+                self.run_task(self._prime(), "prime the memos")
             self.snapshot = snapshot
             indexed.set()
             await self.dispatcher.emit(self, "indexed", snapshot)
         return snapshot
+
+    async def _prime(self) -> None:
+        """A warm start took apps whole from the link cache, leaving their memos empty: link them
+        again in the background (no file is read again), so that the first edit of each is
+        re-analysed incrementally instead of linking its app from scratch. Rescans wait for it."""
+        assert self.root is not None and self.index is not None
+        _, lock = self._events()
+        async with lock:
+            started = time.perf_counter()
+            linked = await asyncio.to_thread(prime, self.root, self.index)
+            heap.settle(self.index, first=False)
+        log.info("memos primed: %d app(s) linked in %.0f ms, so that edits re-analyse incrementally", linked,
+                 (time.perf_counter() - started) * 1000)
 
     async def _scan(self, title: str | None, changed: set[str] | None = None) -> Snapshot | None:
         assert self.root is not None and self.index is not None

@@ -80,6 +80,7 @@ class Index:
     # leaves alone
     app_digests: dict = field(default_factory=dict)
     linked: int = 0  # apps linked (not served from the link cache) in the last scan
+    from_cache: int = 0  # apps served from the link cache in the last scan (their memos may be empty)
     # app root -> (digest of everything the app's analysis read, pickled AppAnalysis)
     _links: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     _links_loaded: bool = False

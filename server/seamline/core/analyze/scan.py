@@ -146,16 +146,27 @@ def _app_digest(app: str, files: list, results: dict, aliases: dict[str, str], c
 
 
 def scan(root: str | Path, *, index: Index | None = None, config: AppConfig | None = None,
-         changed: list[str | Path] | None = None) -> Project:
+         changed: list[str | Path] | None = None, relink: bool = False) -> Project:
     """Analyse the folder `root`. `changed` names the files that changed since the last scan
     with the same `index` (the editor knows them): then only they are read again, and the
-    folder is not walked unless one of them is new or gone."""
+    folder is not walked unless one of them is new or gone. `relink` links every app again
+    even when the link cache holds its result: a warm scan takes apps whole from that cache,
+    which leaves their memos (memo.py) empty, so the first edit of each app would link it from
+    scratch; `prime` does this after a warm start."""
     with heap.paused():  # see heap.py: collections during a scan only walk what it is building
-        return _scan(root, index, config, changed)
+        return _scan(root, index, config, changed, relink)
+
+
+def prime(root: str | Path, index: Index) -> int:
+    """After a scan with `index` that took apps from the link cache: link them again, so that
+    their memos are filled before the first edit (the language server does this in the
+    background). Reads no file again; gives how many apps it linked."""
+    scan(root, index=index, changed=[], relink=True)
+    return index.linked
 
 
 def _scan(root: str | Path, index: Index | None, config: AppConfig | None,
-          changed: list[str | Path] | None) -> Project:
+          changed: list[str | Path] | None, relink: bool) -> Project:
     started = time.perf_counter()
     root_path = Path(root).resolve()
     if not root_path.is_dir():
@@ -187,7 +198,7 @@ def _scan(root: str | Path, index: Index | None, config: AppConfig | None,
     else:
         other_digest = _other_files_digest(root_path, found.other_files)
         index.other_files_digest = {str(root_path): other_digest}
-    index.linked = 0
+    index.linked = index.from_cache = 0
     # an editor rescan leaves the apps of the files it did not name as they were (their config
     # files too, as above): their digests need no working out
     touched = {f.app for f in found.files if f.rel in only} if only is not None else None
@@ -201,9 +212,10 @@ def _scan(root: str | Path, index: Index | None, config: AppConfig | None,
             app_config = load_config(app_dir, root_config) if app != "." else root_config
             digest = digests[app] = _app_digest(app, app_files, results, aliases.get(app, {}), app_config,
                                                 found.app_roots, other_digest)
-        cached = index.cached_link(app, digest)
+        cached = None if relink else index.cached_link(app, digest)
         if isinstance(cached, AppAnalysis):
             out = cached
+            index.from_cache += 1
         else:
             if app_config is None:
                 app_config = load_config(app_dir, root_config) if app != "." else root_config
