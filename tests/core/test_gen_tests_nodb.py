@@ -97,3 +97,29 @@ def test_flask_app_without_database_is_supported(tmp_path):
     text = files["tests/integration/test_app_api.py"]
     assert 'client.get("/notes/first")' in function_source(text, "test_read_note_returns_200")
     assert "test_read_note_missing_returns_404" in names_in(text)
+
+
+def test_an_app_folder_that_is_a_package_runs_with_its_relative_imports(tmp_path, capsys):
+    """The workspace is the package itself (FastAPI's docs_src/bigger_applications/app: `main.py`
+    does `from .dependencies import ...`): the tests name its modules from the folder (`from main
+    import app`), and the conftest imports them inside the package, as the same module objects the
+    app uses. `seamline run` then runs the suite; its one failure is the app's response-model bug."""
+    import json
+
+    from seamline.cli import main
+
+    root = tmp_path / "app"
+    shutil.copytree(APPS / "fastapi_bigger" / "app", root)
+    project = scan(root)
+    (suite,) = plan_tests(project, root=root)
+    assert suite.app_is_package and project.apps[0].entry == "main:app"
+    assert main(["gen", "tests", str(root)]) == 0
+    conftest = (root / "tests" / "integration" / "conftest.py").read_text()
+    assert "_import_app_as_package()" in conftest and "sys.path.insert(0, str(APP_ROOT))" not in conftest
+    capsys.readouterr()
+    assert main(["run", str(root), "--no-env", "--no-mark", "--format", "json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    (app,) = doc["apps"]
+    assert doc["ran"] is True and app["passed"] == 33 and app["failed"] == 1, doc
+    (finding,) = app["findings"]
+    assert finding["code"] == "app-bug-response-model-mismatch" and finding["file"] == "routers/items.py"

@@ -220,6 +220,12 @@ def _judge(o: Outcome, case: Case, endpoint: Endpoint | None, suite: Suite) -> C
         return _bug(o, case, endpoint, "server-error",
                     f"{key} raised {exc} at {file}:{line} on a valid request ({case.name}); "
                     "clients get a 500")
+    if "fastapi.exceptions.ResponseValidationError" in f"{o.message}\n{o.details}" or \
+            "ResponseValidationError:" in o.message:
+        # FastAPI checks what the handler returns against its response_model: the handler broke its own contract
+        return _bug(o, case, endpoint, "response-model-mismatch",
+                    f"{key} returns a body its declared response model refuses (FastAPI raised "
+                    f"ResponseValidationError); clients get a 500 ({case.name})")
     status = _STATUS.search(f"{o.message}\n{o.details}")
     failing = _failing_line(o)
     # Edge-query values lie inside the parameters' declared bounds (the planner sends nothing the

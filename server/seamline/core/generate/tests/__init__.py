@@ -66,7 +66,7 @@ def plan_tests(project: Project, *, root: Path, endpoints: Iterable[str] | None 
         pins = version_notes(app_dir, framework=framework, orm=orm)  # the app pins older Werkzeug/SQLAlchemy
         suites.append(replace(suite, notes=tuple(dict.fromkeys((*suite.notes, *reuse.notes, *pins))),
                               pin_notes=tuple(pins), reused_fixtures=frozenset(reuse.reused),
-                              sqlite_setup=sqlite or ()))
+                              sqlite_setup=sqlite or (), app_is_package=(app_dir / "__init__.py").is_file()))
     return suites
 
 

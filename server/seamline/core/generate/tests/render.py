@@ -366,7 +366,8 @@ class Renderer:
         # the doubles' setups first: they set the environment the app's settings read, and another
         # setup may already read them (`django.setup()` imports the settings module)
         setups = [s.setup for s in sections[outside:] + sections[:outside] if s.setup]
-        stdlib = merge_imports({"import os", "import re", "import sys", "from pathlib import Path"}
+        package = {"import importlib", "import importlib.abc", "import importlib.util"} if suite.app_is_package else set()
+        stdlib = merge_imports({"import os", "import re", "import sys", "from pathlib import Path"} | package
                                | {i for s in sections for i in s.stdlib})
         third = merge_imports({"import pytest"} | {i for s in sections for i in s.third_party})
         app = merge_imports({i for s in sections for i in s.app})
@@ -379,8 +380,12 @@ class Renderer:
                 f"APP_ROOT = Path(__file__).resolve().parents[{depth}]",
                 f'DATABASE_SETTING = "{suite.database_setting}"', "", "", _ENV_LOADER.strip("\n")]
         head += ["", "", *[s.code.strip("\n") + "\n\n" for s in sections if s.setup]]
-        head += ["_load_env_file()", "if str(APP_ROOT) not in sys.path:", f"{INDENT}sys.path.insert(0, str(APP_ROOT))",
-                 *setups, ""]
+        if suite.app_is_package:  # its modules import each other relatively: import them inside the package
+            head[-1] += "\n\n\n" + _PACKAGE_ALIAS.strip("\n")
+            path_setup = ["_import_app_as_package()"]
+        else:
+            path_setup = ["if str(APP_ROOT) not in sys.path:", f"{INDENT}sys.path.insert(0, str(APP_ROOT))"]
+        head += ["_load_env_file()", *path_setup, *setups, ""]
         head += [f"{i}  # noqa: E402" for i in app]
         body = [_PYTEST_CONFIGURE.strip("\n")] + [s.code.strip("\n") for s in sections if s.code and not s.setup]
         return "\n".join(head) + "\n\n\n" + "\n\n\n".join(body) + "\n"
@@ -504,6 +509,46 @@ def _load_env_file() -> None:
             os.environ[name.strip()] = value
         os.environ["SEAMLINE_ENV_FILE"] = str(env_file)
         return
+'''
+
+_PACKAGE_ALIAS = r'''
+class _AppModuleAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """The app folder is a package whose modules import each other relatively (`from .db import
+    ...`), so they only work imported inside it. The tests name them from the app folder (`main`,
+    `routers.items`): each such name is the module of the package (`app.main`), the same object
+    the app itself uses. Names found anywhere else (the standard library, installed packages)
+    are left alone."""
+
+    def __init__(self) -> None:
+        self.package = APP_ROOT.name
+        own = {p.stem for p in APP_ROOT.glob("*.py")} | {p.parent.name for p in APP_ROOT.glob("*/__init__.py")}
+        self.names = {n for n in own - {"__init__", "conftest"} if self._ours(n)}
+
+    @staticmethod
+    def _ours(name: str) -> bool:
+        """Nothing else of that name can be imported (the app folder itself may be on the path)."""
+        spec = importlib.util.find_spec(name)
+        if spec is None:
+            return True
+        where = [spec.origin] if spec.origin not in (None, "namespace") else list(spec.submodule_search_locations or ())
+        return bool(where) and all(Path(w).resolve().is_relative_to(APP_ROOT) for w in where)
+
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] not in self.names:
+            return None
+        return importlib.util.spec_from_loader(name, self)
+
+    def create_module(self, spec):
+        return importlib.import_module(f"{self.package}.{spec.name}")
+
+    def exec_module(self, module) -> None:
+        pass  # the package's import ran it
+
+
+def _import_app_as_package() -> None:
+    if str(APP_ROOT.parent) not in sys.path:
+        sys.path.insert(0, str(APP_ROOT.parent))
+    sys.meta_path.insert(0, _AppModuleAlias())
 '''
 
 _PYTEST_CONFIGURE = '''
