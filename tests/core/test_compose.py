@@ -117,7 +117,8 @@ def test_celery_with_amqp_evidence_uses_rabbitmq_and_results_go_to_redis():
                      evidence=(Evidence(kind="setting", detail="CELERY_BROKER_URL = 'amqp://guest@rabbit//'"),))
     spec = _gen(celery, Service(kind="redis", settings=("REDIS_URL",)))
     env = wire_env(spec, {("rabbitmq", 5672): 41001, ("redis", 6379): 41002})
-    assert env["CELERY_BROKER_URL"].startswith("amqp://test:") and env["CELERY_BROKER_URL"].endswith("@127.0.0.1:41001//")
+    broker = env["CELERY_BROKER_URL"]
+    assert broker.startswith("amqp://test:") and broker.endswith("@127.0.0.1:41001//")
     assert env["CELERY_RESULT_BACKEND"] == "redis://127.0.0.1:41002/0"
 
 

@@ -172,8 +172,10 @@ def test_settings_from_manage_py_and_rest_defaults(tmp_path):
         """,
         "conf/settings/base.py": """
             ROOT_URLCONF = "conf.urls"
-            REST_FRAMEWORK = {"DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
-                              "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"]}
+            REST_FRAMEWORK = {
+                "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+                "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+            }
         """,
         "conf/settings/dev.py": "from .base import *\nDEBUG = True\n",
         "conf/urls.py": """

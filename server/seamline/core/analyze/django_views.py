@@ -49,7 +49,8 @@ GENERIC_METHODS = {
     "TemplateView": ("GET",), "RedirectView": ("GET",), "ListView": ("GET",), "DetailView": ("GET",),
     # form views: ProcessFormView.put() delegates to post(); DeletionMixin adds delete()
     "CreateView": ("GET", "POST", "PUT"), "UpdateView": ("GET", "POST", "PUT"),
-    "DeleteView": ("GET", "POST", "DELETE"), "FormView": ("GET", "POST", "PUT"), "ArchiveIndexView": ("GET",), "YearArchiveView": ("GET",),
+    "DeleteView": ("GET", "POST", "DELETE"), "FormView": ("GET", "POST", "PUT"), "ArchiveIndexView": ("GET",),
+    "YearArchiveView": ("GET",),
     "MonthArchiveView": ("GET",), "DayArchiveView": ("GET",), "DateDetailView": ("GET",),
     "LoginView": ("GET", "POST", "PUT"), "LogoutView": ("POST",), "PasswordChangeView": ("GET", "POST", "PUT"),
     "PasswordResetView": ("GET", "POST", "PUT"),

@@ -18,10 +18,10 @@ keep expressions as nested tuples of str/int/None that `marshal` loads very fast
 from __future__ import annotations
 
 import ast
-from typing import Any, Union
+from typing import Any
 
 Expr = tuple  # see module docstring
-MaybeExpr = Union[Expr, None]
+MaybeExpr = Expr | None
 
 _MAX_DEPTH = 40  # deeply nested expressions (generated code) are cut off rather than recursed
 

@@ -485,7 +485,8 @@ def generate_compose(services: Iterable[Service], *, project_name: str, images: 
     return ComposeSpec(project_name=project_name, document=document, bindings=tuple(bindings), notes=tuple(notes))
 
 
-def _bindings(wired: list[tuple[_Planned, Service]], planned: dict[str, _Planned], notes: list[str]) -> list[EnvBinding]:
+def _bindings(wired: list[tuple[_Planned, Service]], planned: dict[str, _Planned],
+              notes: list[str]) -> list[EnvBinding]:
     out: dict[str, EnvBinding] = {}
     redis = planned.get("redis")
     for container, service in wired:
@@ -510,7 +511,8 @@ def _bindings(wired: list[tuple[_Planned, Service]], planned: dict[str, _Planned
             if facet in container.facets:
                 port, template = container.facets[facet]
                 name = f"{prefix}_{facet.upper()}"
-                out[name] = EnvBinding(name=name, service=container.name, port=port, template=template, origin="seamline")
+                out[name] = EnvBinding(name=name, service=container.name, port=port, template=template,
+                                       origin="seamline")
     return list(out.values())
 
 

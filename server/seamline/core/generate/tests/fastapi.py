@@ -93,7 +93,8 @@ def client():
     with TestClient({attr}) as test_client:
         yield test_client
 '''
-        return Section(third_party=("from fastapi.testclient import TestClient",), app=(f"from {module} import {attr}",),
+        return Section(third_party=("from fastapi.testclient import TestClient",),
+                       app=(f"from {module} import {attr}",),
                        code=code)
 
     def request_code(self, request: Request, *, url: str, headers: str | None) -> str:

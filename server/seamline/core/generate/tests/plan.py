@@ -76,7 +76,9 @@ class _Planner:
             if own.expired is None:
                 self.notes.append(own.expiry_note or f"no expired-token tests: the app's `{own.scheme or own.header}` "
                                   f"credentials ({own.token_function or own.token_call}) do not expire")
-            return own if own.admin_flag or not own.user_model else replace(own, admin_flag=self._admin_flag(own.user_model))
+            if own.admin_flag or not own.user_model:
+                return own
+            return replace(own, admin_flag=self._admin_flag(own.user_model))
         user_model = self._user_model()
         views = {e.handler for e in self.endpoints()}  # a view is never a token function: it needs a request
         token_fn = next((t.name for t in self.project.token_sources
@@ -245,7 +247,8 @@ class _Planner:
         fn = self.code.function(e.handler)
         handler = handler_name(e.handler)
         ctx = _EndpointCtx(
-            e=e, name=handler, raises=tuple(dict.fromkeys(raised_statuses(fn) + self.web.implicit_statuses(e, self.code))),
+            e=e, name=handler,
+            raises=tuple(dict.fromkeys(raised_statuses(fn) + self.web.implicit_statuses(e, self.code))),
             needs_user=any(a.kind in USER_AUTH for a in e.auth) and bool(self.auth.token_call),
             role=next((a for a in e.auth if a.kind == "permission" and self.web.role_check(a)), None),
             body=self._request_body(e, fn),
@@ -1078,7 +1081,8 @@ def plan_suite(project: Project, app: App, *, root: Path, web: WebAdapter, orm: 
             modules.append(Module(source="flows across endpoints", file="test_flows_api.py", flows=tuple(found),
                                   endpoints=involved))
     db_setting = next((s for svc in project.services if svc.app == app.root
-                       and svc.kind in ("postgres", "mysql", "mariadb", "sqlite") for s in svc.settings), "DATABASE_URL")
+                       and svc.kind in ("postgres", "mysql", "mariadb", "sqlite") for s in svc.settings),
+                      "DATABASE_URL")
     return Suite(app=app.root, framework=web.framework, orm=orm, entry=app.entry or "",
                  output=suite_output(app, output),
                  modules=tuple(modules), auth=planner.auth, models=tuple(sorted(planner.used_models)),

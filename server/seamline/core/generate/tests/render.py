@@ -170,7 +170,8 @@ class Renderer:
         if case.params:
             items = "\n".join(f"{INDENT * 2}pytest.param({literal(v, 2, around=len(i) + 22)}, id={_atom(i)}),"
                                for i, v in case.params)
-            decorator = f"@pytest.mark.parametrize(\n{INDENT}{_atom(case.param_name)},\n{INDENT}[\n{items}\n{INDENT}],\n)\n"
+            decorator = (f"@pytest.mark.parametrize(\n{INDENT}{_atom(case.param_name)},\n"
+                         f"{INDENT}[\n{items}\n{INDENT}],\n)\n")
             fixtures.append(case.param_name)
         signature = f"def {case.name}({', '.join(fixtures)}):"
         if len(signature) > LINE:
@@ -206,7 +207,8 @@ class Renderer:
             lines += self.orm.fetch_lines(model, flow.gone_pk)
             lines.append(f'assert row is None, "the {model.table or plural(model.name)} row outlived its deletion"')
         fixtures = _used_fixtures(lines, [])
-        return f"def {flow.name}({', '.join(fixtures)}):\n" + "\n".join(INDENT + ln if ln else "" for ln in lines) + "\n"
+        body = "\n".join(INDENT + ln if ln else "" for ln in lines)
+        return f"def {flow.name}({', '.join(fixtures)}):\n{body}\n"
 
     def _arrange(self, case: Case, lines: list[str], fixtures: list[str]) -> None:
         req = case.request
@@ -366,7 +368,8 @@ class Renderer:
         # the doubles' setups first: they set the environment the app's settings read, and another
         # setup may already read them (`django.setup()` imports the settings module)
         setups = [s.setup for s in sections[outside:] + sections[:outside] if s.setup]
-        package = {"import importlib", "import importlib.abc", "import importlib.util"} if suite.app_is_package else set()
+        package = {"import importlib", "import importlib.abc", "import importlib.util"} \
+            if suite.app_is_package else set()
         stdlib = merge_imports({"import os", "import re", "import sys", "from pathlib import Path"} | package
                                | {i for s in sections for i in s.stdlib})
         third = merge_imports({"import pytest"} | {i for s in sections for i in s.third_party})
