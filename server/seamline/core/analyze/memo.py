@@ -99,6 +99,7 @@ class _Store:
                     entry = keep[key] = self.entries[key]
                     stack.extend(k for k in entry.children if k in self.entries and k not in keep)
             self.entries = keep
+            self.lines = {k: n for k, n in self.lines.items() if (k, n) in keep}
             self.swept = len(keep)
         self.checked = set()
         self.computed = self.reused = self.moved = 0
