@@ -215,3 +215,27 @@ def test_a_row_the_fixtures_insert_against_a_foreign_key_is_not_a_schema_bug(pla
     c, findings = _one(planned, _failed("test_read_item_missing_returns_404", "failed on setup", seeded,
                                         status="error"))
     assert (c.category, findings) == ("generator", ())
+
+
+def test_a_test_that_breaks_on_its_own_says_with_what(planned):
+    """A test that fails with an exception of its own (a factory the app's model refuses) is the
+    generator's, and the reason names the exception, not just the source line it stopped at."""
+    details = (">       return model(**args, **values)\nE       TypeError: __init__() missing 1 required positional "
+               "argument: 'author'\n\ntests/integration/conftest.py:88: TypeError")
+    c, findings = _one(planned, _failed("test_update_item_persists_changes",
+                                        "TypeError: __init__() missing 1 required positional argument: 'author'",
+                                        details))
+    assert c.category == "generator" and not findings
+    assert c.reason == ("the test raised TypeError: __init__() missing 1 required positional argument: 'author' "
+                        "at `return model(**args, **values)`")
+
+
+def test_a_url_name_the_app_cannot_reverse_is_its_bug(planned):
+    """Django's NoReverseMatch, raised inside Django while the app renders or redirects: the app
+    names a URL its own urlconf lacks."""
+    message = "django.urls.exceptions.NoReverseMatch: 'admin' is not a registered namespace"
+    details = (">           raise NoReverseMatch(\"%s is not a registered namespace\" % key)\nE           "
+               f"{message}\n\n/venv/lib/python3.13/site-packages/django/urls/base.py:80: NoReverseMatch")
+    c, findings = _one(planned, _failed("test_update_item_persists_changes", message, details))
+    assert c.category == "app-bug" and findings[0].code == "app-bug-broken-url-name"
+    assert "'admin' is not a registered namespace" in findings[0].message

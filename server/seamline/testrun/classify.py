@@ -220,6 +220,11 @@ def _judge(o: Outcome, case: Case, endpoint: Endpoint | None, suite: Suite) -> C
         return _bug(o, case, endpoint, "server-error",
                     f"{key} raised {exc} at {file}:{line} on a valid request ({case.name}); "
                     "clients get a 500")
+    if "NoReverseMatch" in o.message and raised is None:
+        # Django could not build a URL the app names (a template or a redirect): the app's urlconf lacks it
+        return _bug(o, case, endpoint, "broken-url-name",
+                    f"{key} names a URL its urlconf does not have ({_raised(o) or 'NoReverseMatch'}); clients get "
+                    f"a 500 ({case.name})")
     if "fastapi.exceptions.ResponseValidationError" in f"{o.message}\n{o.details}" or \
             "ResponseValidationError:" in o.message:
         # FastAPI checks what the handler returns against its response_model: the handler broke its own contract
@@ -244,8 +249,23 @@ def _judge(o: Outcome, case: Case, endpoint: Endpoint | None, suite: Suite) -> C
     if case.kind in _REFUSED_LOGINS and "not in session_of(response)" in failing:
         return _bug(o, case, endpoint, "accepts-wrong-credentials",
                     f"{key} refused the login but keeps the user in the session it sets ({case.name})")
+    raised_in_test = _raised(o)
+    if raised_in_test:  # not an assertion: the test itself broke (a factory, a fixture value)
+        return Classified(outcome=o, category=GENERATOR, endpoint=key,
+                          reason=f"the test raised {raised_in_test}" + (f" at `{failing}`" if failing else ""))
     return Classified(outcome=o, category=GENERATOR, endpoint=key,
                       reason=f"the response differs from what the generator expected: {failing or o.message}")
+
+
+def _raised(o: Outcome) -> str:
+    """The exception a test failed with, when it is not an assertion ("TypeError: __init__() missing
+    1 required positional argument: 'author'"), cut to its first line."""
+    first = o.message.strip().splitlines()[0] if o.message.strip() else ""
+    qualified = first.partition(":")[0]
+    if not re.fullmatch(r"(?:[a-z_]\w*\.)*[A-Z]\w*", qualified) or qualified.rsplit(".", 1)[-1] in (
+            "AssertionError", "Failed"):
+        return ""
+    return first if len(first) <= 200 else first[:197] + "..."
 
 
 def _judge_flow(o: Outcome, flow: Flow, suite: Suite, endpoints: dict[tuple[str, str], Endpoint]) -> Classified:

@@ -106,6 +106,19 @@ def _is_identifier(lname: str) -> bool:
     return lname in ("username", "login", "slug", "handle") or lname.endswith(("_username", "_slug"))
 
 
+def _room_for_url(constraints: tuple[tuple[str, str], ...]) -> bool:
+    high = constraint(constraints, "max_length")
+    return high is None or high >= 48
+
+
+def _names_a_url(lname: str) -> bool:
+    """A text field whose name says it holds a link (`image`, `avatar_url`, `website`): a valid
+    value is a URL, since an app often checks it as one (a serializer's Url field) where the column
+    is plain text. Only valid values follow the name; invalid ones follow the declared type."""
+    return lname in ("image", "avatar", "photo", "picture", "icon", "thumbnail", "website", "homepage", "link") \
+        or lname.endswith(("_url", "_uri", "_link", "_image", "_avatar")) or lname in ("url", "uri")
+
+
 def valid_value(name: str, type_: str, constraints: tuple[tuple[str, str], ...] = (), enum: tuple[str, ...] = (),
                 *, n: int | None = None, schemas: Mapping[str, Schema] | None = None, nested: str | None = None,
                 depth: int = 0) -> Any:
@@ -122,7 +135,7 @@ def valid_value(name: str, type_: str, constraints: tuple[tuple[str, str], ...] 
         return [inner] if kind == "list" else inner
     if kind == "email":
         return f"user{'' if n is None else n}@example.com"
-    if kind == "url":
+    if kind == "url" or (kind in ("str", "any") and _names_a_url(name.lower()) and _room_for_url(constraints)):
         return f"https://example.com/{name}{'' if n is None else n}"
     if kind == "int":
         preferred = 7 if n is None else 100 + n
@@ -275,7 +288,7 @@ def seed_expr(f: SchemaField) -> str:
     high = constraint(f.constraints, "max_length")
     if kind == "email":
         return 'f"user{n}@example.com"'
-    if kind == "url":
+    if kind == "url" or (kind in ("str", "any") and _names_a_url(lname) and _room_for_url(f.constraints)):
         return f'f"https://example.com/{f.name}/{{n}}"'
     if kind == "int":
         return "100 + n"
