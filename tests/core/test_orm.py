@@ -892,3 +892,36 @@ def test_drf_inherited_viewset_actions(tmp_path):
     assert acts("AuditViewSet", "destroy") == [(s, "update", "snippets.views.AuditViewSet.perform_destroy", 15),
                                                (s, "read", "snippets.views.AuditViewSet.destroy", 11),
                                                (s, "delete", "snippets.views.AuditViewSet.destroy", 11)]
+
+
+def test_a_column_made_by_the_apps_own_helper_is_read_through_it(tmp_path):
+    """cookiecutter-flask's `reference_col(tablename)` returns `Column(ForeignKey("{0}.{1}".format(
+    tablename, pk_name)), nullable=nullable)`: the column is read from what the helper returns with the
+    call's arguments in place, so `author_id` is a required foreign key to the profiles table."""
+    ctx = make_ctx(tmp_path, {
+        "app/database.py": """
+            from flask_sqlalchemy import SQLAlchemy
+            db = SQLAlchemy()
+            Column = db.Column
+
+            def reference_col(tablename, nullable=False, pk_name="id", **kwargs):
+                return db.Column(db.ForeignKey("{0}.{1}".format(tablename, pk_name)), nullable=nullable, **kwargs)
+        """,
+        "app/models.py": """
+            from app.database import Column, db, reference_col
+
+            class Profile(db.Model):
+                __tablename__ = "profiles"
+                id = Column(db.Integer, primary_key=True)
+
+            class Article(db.Model):
+                id = Column(db.Integer, primary_key=True)
+                author_id = reference_col("profiles")
+                editor_id = reference_col("profiles", nullable=True)
+                author = db.relationship("Profile")
+        """,
+    })
+    fields = fields_of(ctx, "app.models.Article")
+    assert fields["author_id"].type == "fk:app.models.Profile" and fields["author_id"].required
+    assert ("foreign_key", "profiles.id") in fields["author_id"].constraints
+    assert fields["editor_id"].type == "fk:app.models.Profile" and not fields["editor_id"].required

@@ -28,6 +28,7 @@ from .expr import (
     const,
     dotted,
     is_call,
+    is_str,
     items,
     render,
     string,
@@ -140,6 +141,31 @@ def _callee_name(call: MaybeExpr) -> str:
     if func and func[0] == "a":
         return func[2]
     return last_name(func)
+
+
+def _with_arguments(e: MaybeExpr, bound: dict[str, MaybeExpr]) -> MaybeExpr:
+    """`e` (a helper's returned expression) with its parameters replaced by what the call bound
+    to them, `**kwargs` passed on dropped, and `"{0}.{1}".format(...)` of constants worked out."""
+    if not isinstance(e, tuple) or not e:
+        return e
+    tag = e[0]
+    if tag == "n":
+        return bound.get(e[1], e)
+    if tag == "c":
+        func = _with_arguments(e[1], bound)
+        args = tuple(_with_arguments(a, bound) for a in e[2])
+        kwargs = tuple((k, _with_arguments(v, bound)) for k, v in e[3] if k != "**")
+        if func and func[0] == "a" and func[2] == "format" and is_str(func[1]) and all(is_str(a) for a in args):
+            try:
+                return ("k", func[1][1].format(*(a[1] for a in args), **{k: string(v) for k, v in kwargs}))
+            except (IndexError, KeyError, ValueError):
+                pass
+        return ("c", func, args, kwargs, e[4])
+    if tag in ("a", "s", "u", "+"):
+        return (tag, *(_with_arguments(x, bound) if isinstance(x, tuple) else x for x in e[1:]))
+    if tag == "l":
+        return ("l", tuple(_with_arguments(x, bound) for x in e[1]))
+    return e
 
 
 def _snake(name: str) -> str:
@@ -384,7 +410,8 @@ class _ModelCollector:
 
     def sqlalchemy_field(self, module: str, name: str, ann: MaybeExpr, value: MaybeExpr) -> SchemaField | None:
         mapped = bool(ann) and ann[0] == "s" and last_name(ann[1]) == "Mapped"  # type: ignore[index]
-        column = value if is_call(value) and _callee_name(value) in ("Column", "mapped_column") else None
+        column = value if is_call(value) and _callee_name(value) in ("Column", "mapped_column") \
+            else self.helper_column(module, value)
         if column is None and not (mapped and value is None):
             return None  # relationship(), column_property(), plain class constants
         inner = ann[2] if mapped else None  # type: ignore[index]
@@ -420,6 +447,25 @@ class _ModelCollector:
         return self.column_field(module, name, type_=type_, nullable=bool(nullable) and not pk, default=default,
                                  pk=pk, auto=auto, unique=const(kw.get("unique")) is True, max_length=max_length,
                                  fk=fk, enum=enum)
+
+    def helper_column(self, module: str, value: MaybeExpr) -> MaybeExpr:
+        """`author_id = reference_col("userprofile", nullable=False)`: the app's own function that
+        returns `Column(ForeignKey("{0}.{1}".format(tablename, pk_name)), nullable=nullable)` (as
+        cookiecutter-flask apps have). The column it returns, with the call's arguments put in for
+        its parameters and constant `str.format` calls worked out; None for anything else."""
+        if not is_call(value):
+            return None
+        fn = self.r.resolve_expr(module, call_func(value))
+        if fn is None or fn.kind != "function":
+            return None
+        returned = [e for e in fn.facts.returns_values if is_call(e) and _callee_name(e) in ("Column", "mapped_column")]
+        if len(returned) != 1:
+            return None
+        params = [p for p in fn.facts.params if p[1] in ("pos", "kwonly")]
+        bound = {p[0]: p[3] for p in params}
+        bound.update(zip([p[0] for p in params if p[1] == "pos"], call_args(value)))
+        bound.update((k, v) for k, v in call_kwargs(value).items() if k in bound)
+        return _with_arguments(returned[0], bound)
 
     def annotated_column(self, module: str, inner: MaybeExpr) -> tuple[MaybeExpr, tuple]:
         """`intpk = Annotated[int, mapped_column(primary_key=True)]` used as `Mapped[intpk]`."""
