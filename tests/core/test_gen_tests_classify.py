@@ -239,3 +239,23 @@ def test_a_url_name_the_app_cannot_reverse_is_its_bug(planned):
     c, findings = _one(planned, _failed("test_update_item_persists_changes", message, details))
     assert c.category == "app-bug" and findings[0].code == "app-bug-broken-url-name"
     assert "'admin' is not a registered namespace" in findings[0].message
+
+
+def test_a_key_missing_from_a_guessed_body_is_the_generators_shape_not_the_apps_bug():
+    """A Flask view that declares no request schema got a body whose shape Seamline guessed; the app
+    raising KeyError while reading it says the shape is wrong (an envelope, other names), so it is
+    the generator's, where the same KeyError on a body the app declared is the app's."""
+    root = Path(__file__).resolve().parents[2] / "examples" / "flask_notes"
+    project = scan(root)
+    suites = plan_tests(project, root=root)
+    details = (">       title = data['note']['title']\nE       KeyError: 'note'\n\nnotes/api.py:40: KeyError")
+    outcome = _failed("test_create_note_persists_note_for_owner", "KeyError: 'note'", details,
+                      file="tests/integration/test_notes_notes_api.py")
+    (c,) = classify([outcome], suites=suites, project=project).failed
+    assert c.category == "generator" and c.finding is None
+    assert c.reason.startswith("the app raised KeyError at notes/api.py:40 reading the body the test sent")
+    other = _failed("test_create_note_persists_note_for_owner", "ZeroDivisionError: division by zero",
+                    details.replace("KeyError: 'note'", "ZeroDivisionError: division by zero").replace(
+                        ": KeyError", ": ZeroDivisionError"), file="tests/integration/test_notes_notes_api.py")
+    (c,) = classify([other], suites=suites, project=project).failed
+    assert c.category == "app-bug"

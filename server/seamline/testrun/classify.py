@@ -78,6 +78,7 @@ def classify(outcomes: Iterable[Outcome], *, suites: Iterable[Suite], project: P
     cases = {(m.file, c.name): (s, c) for s in suites for m in s.modules for c in m.cases}
     flows = {(m.file, f.name): (s, f) for s in suites for m in s.modules for f in m.flows}
     endpoints = {(e.app, e.key): e for e in project.endpoints}
+    guessed = {s.name for s in project.schemas if s.kind == "inferred"}  # bodies read off the models a view writes
     packages = set(app_packages)
     passed = 0
     failed: list[Classified] = []
@@ -101,7 +102,7 @@ def classify(outcomes: Iterable[Outcome], *, suites: Iterable[Suite], project: P
         suite, case = planned
         endpoint = endpoints.get((suite.app, case.endpoint))
         failed.append(_setup_bug(o, suite, project, case.endpoint) or _environment(o, packages)
-                      or _judge(o, case, endpoint, suite))
+                      or _judge(o, case, endpoint, suite, guessed))
     findings: dict[tuple[str, str], Finding] = {}
     for c in failed:
         if c.finding is not None:  # a setup bug is the app's, whichever test met it: one finding
@@ -200,11 +201,22 @@ def _failing_line(o: Outcome) -> str:
     return lines[-1].strip() if lines else ""
 
 
-def _judge(o: Outcome, case: Case, endpoint: Endpoint | None, suite: Suite) -> Classified:
+def _judge(o: Outcome, case: Case, endpoint: Endpoint | None, suite: Suite,
+           guessed: set[str] = frozenset()) -> Classified:  # type: ignore[assignment]
     key = case.endpoint
     if o.status == "error":  # a fixture failed: the test never ran
         return _setup_error(o, suite, key, "a fixture failed before the test ran")
     raised = _app_exception(o)
+    sent_body = case.request.json is not None or case.request.json_var is not None
+    if raised is not None and raised[2] == "KeyError" and sent_body and endpoint is not None and \
+            (endpoint.request_schema is None or endpoint.request_schema in guessed):
+        # a key the app looks up in a body whose shape Seamline could only guess: most likely the
+        # shape is wrong (an envelope, other names), not the app
+        file, line, _exc = raised
+        return Classified(outcome=o, category=GENERATOR, endpoint=key,
+                          reason=f"the app raised KeyError at {file}:{line} reading the body the test sent, whose "
+                                 "shape was guessed (the app declares no request schema Seamline reads): the app "
+                                 "expects another shape; edit the test's payload")
     if raised is not None and case.kind == "conflict":
         file, line, exc = raised
         return _bug(o, case, endpoint, "unhandled-unique-violation",
