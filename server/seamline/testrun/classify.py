@@ -208,10 +208,13 @@ def _judge(o: Outcome, case: Case, endpoint: Endpoint | None, suite: Suite,
         return _setup_error(o, suite, key, "a fixture failed before the test ran")
     raised = _app_exception(o)
     sent_body = case.request.json is not None or case.request.json_var is not None
+    fields = {p.name for p in endpoint.params if p.location in ("body", "form")} if endpoint is not None else set()
     if raised is not None and raised[2] == "KeyError" and sent_body and endpoint is not None and \
-            (endpoint.request_schema is None or endpoint.request_schema in guessed):
+            (endpoint.request_schema is None or endpoint.request_schema in guessed) and \
+            not (case.kind == "invalid-body" and _missing_key(o) in fields):
         # a key the app looks up in a body whose shape Seamline could only guess: most likely the
-        # shape is wrong (an envelope, other names), not the app
+        # shape is wrong (an envelope, other names), not the app. (A field the app reads, taken out
+        # of an invalid body, is the app's missing check: below.)
         file, line, _exc = raised
         return Classified(outcome=o, category=GENERATOR, endpoint=key,
                           reason=f"the app raised KeyError at {file}:{line} reading the body the test sent, whose "
@@ -227,6 +230,11 @@ def _judge(o: Outcome, case: Case, endpoint: Endpoint | None, suite: Suite,
         return _bug(o, case, endpoint, "server-error",
                     f"{key} raised {exc} at {file}:{line} for {_param_id(o)}, a value its declared parameters "
                     f"accept (an undeclared edge case); clients get a 500")
+    if raised is not None and case.kind == "invalid-body":
+        file, line, exc = raised
+        return _bug(o, case, endpoint, "crashes-on-invalid-input",
+                    f"{key} raised {exc} at {file}:{line} on an invalid body ({case.name}: {_param_id(o)}) instead "
+                    "of refusing it; clients get a 500")
     if raised is not None and case.kind not in ("no-auth", "bad-token"):
         file, line, exc = raised
         return _bug(o, case, endpoint, "server-error",
@@ -267,6 +275,12 @@ def _judge(o: Outcome, case: Case, endpoint: Endpoint | None, suite: Suite,
                           reason=f"the test raised {raised_in_test}" + (f" at `{failing}`" if failing else ""))
     return Classified(outcome=o, category=GENERATOR, endpoint=key,
                       reason=f"the response differs from what the generator expected: {failing or o.message}")
+
+
+def _missing_key(o: Outcome) -> str | None:
+    """The key of a `KeyError: 'email'` a test failed with."""
+    found = re.search(r"KeyError: '([^']*)'", o.message)
+    return found.group(1) if found else None
 
 
 def _raised(o: Outcome) -> str:

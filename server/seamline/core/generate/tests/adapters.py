@@ -79,7 +79,9 @@ class OrmAdapter(Protocol):
         """Engine, schema creation, isolation between tests and the tests' own session; a section with
         `setup` runs at import time (per-worker databases under xdist)."""
 
-    def factory_section(self, suite: Suite, model: OrmModel, *, fk_parents: dict[str, OrmModel]) -> Section: ...
+    def factory_section(self, suite: Suite, model: OrmModel, *, fk_parents: dict[str, OrmModel],
+                        companions: tuple[tuple[OrmModel, str], ...] = ()) -> Section:
+        """A `make_<model>` fixture; `companions`: (model, foreign key) rows made with each row."""
 
     def count_section(self, model: OrmModel) -> Section: ...
 

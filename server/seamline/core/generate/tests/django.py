@@ -296,7 +296,8 @@ def _database(db, settings):
         return (Section(third_party=("import django",), setup="_setup_django()", code=setup),
                 Section(code=isolation))
 
-    def factory_section(self, suite: Suite, model: OrmModel, *, fk_parents: dict[str, OrmModel]) -> Section:
+    def factory_section(self, suite: Suite, model: OrmModel, *, fk_parents: dict[str, OrmModel],
+                        companions: tuple[tuple[OrmModel, str], ...] = ()) -> Section:
         cls = short(model.name)
         fks = {f.name: f.type[3:] for f in model.fields if f.type.startswith("fk:")}
         exprs = {f.name: seed_expr(f) for f in seed_fields(model, fk_fields=fks)}

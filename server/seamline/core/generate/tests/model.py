@@ -212,6 +212,8 @@ class Suite:
     pin_notes: tuple[str, ...] = ()  # of those, the app's pins older than what the tests call (versions.py)
     reused_fixtures: frozenset[str] = frozenset()  # the project's own fixtures the conftest uses instead of ours
     doubles: tuple[Double, ...] = ()  # outside services the suite answers in process
+    # rows the app's sign-up makes with each user: (model, its foreign key to the user); plan.user_companions
+    user_companions: tuple[tuple[str, str], ...] = ()
     # the app folder is itself a package (`__init__.py`; its modules import each other relatively)
     app_is_package: bool = False
     sqlite_setup: tuple[str, str] = ()  # sqlite3 with no ORM: (app.config key of the file, dotted schema function)

@@ -86,7 +86,8 @@ process does.
     def database_sections(self, suite: Suite, models: tuple[OrmModel, ...]) -> tuple[Section, ...]:
         return ()
 
-    def factory_section(self, suite: Suite, model: OrmModel, *, fk_parents: dict[str, OrmModel]) -> Section:
+    def factory_section(self, suite: Suite, model: OrmModel, *, fk_parents: dict[str, OrmModel],
+                        companions: tuple[tuple[OrmModel, str], ...] = ()) -> Section:
         return Section()  # no models
 
     def count_section(self, model: OrmModel) -> Section:

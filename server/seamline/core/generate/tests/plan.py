@@ -1087,5 +1087,28 @@ def plan_suite(project: Project, app: App, *, root: Path, web: WebAdapter, orm: 
                  output=suite_output(app, output),
                  modules=tuple(modules), auth=planner.auth, models=tuple(sorted(planner.used_models)),
                  database_setting=db_setting, notes=tuple(dict.fromkeys(planner.notes)),
-                 doubles=planner.doubles.used())
+                 doubles=planner.doubles.used(),
+                 user_companions=user_companions(project, app, planner.auth.user_model, planner.models))
+
+
+def user_companions(project: Project, app: App, user_model: str | None,
+                    models: dict[str, OrmModel]) -> tuple[tuple[str, str], ...]:
+    """(model, foreign key column) of the rows the app's sign-up makes along with each user: an
+    endpoint that creates a user also creates a row of a model with a required foreign key to the
+    user model (flask-realworld's `UserProfile(User(...))`). Code the app runs for every user expects
+    that row (`current_user.profile.id`), so the user factory makes one too."""
+    if not user_model:
+        return ()
+    found: dict[str, str] = {}
+    for e in project.endpoints:
+        made = {x.model for x in e.effects if x.action == "create"}
+        if e.app != app.root or user_model not in made:
+            continue
+        for name in sorted(made - {user_model}):
+            required_fks = [f for f in models[name].fields if f.type.startswith("fk:") and f.required] \
+                if name in models else []
+            # made from the user alone: a row that needs another parent too is not the user's own
+            if len(required_fks) == 1 and required_fks[0].type == f"fk:{user_model}":
+                found.setdefault(name, required_fks[0].name)
+    return tuple(found.items())
 

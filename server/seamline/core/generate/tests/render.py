@@ -358,7 +358,10 @@ class Renderer:
         suite = self.suite
         sections: list[Section] = [self.web.client_section(suite),
                                    *self.orm.database_sections(suite, tuple(factories))]
-        sections += [self.orm.factory_section(suite, m, fk_parents=fk_parents) for m in factories]
+        companions = tuple((self.models[name], fk) for name, fk in suite.user_companions if name in self.models)
+        sections += [self.orm.factory_section(suite, m, fk_parents=fk_parents,
+                                              companions=companions if m.name == suite.auth.user_model else ())
+                     for m in factories]
         sections += [self.orm.count_section(m) for m in counted]
         sections.append(self._auth_section())
         sections.append(self._expired_section())

@@ -51,15 +51,23 @@ the worker's session ends. Without xdist the configured database is used as it i
             code=_DATABASE.replace("{metadata}", f"{first}.metadata"))
         return (prepare, database)
 
-    def factory_section(self, suite: Suite, model: OrmModel, *, fk_parents: dict[str, OrmModel]) -> Section:
+    def factory_section(self, suite: Suite, model: OrmModel, *, fk_parents: dict[str, OrmModel],
+                        companions: tuple[tuple[OrmModel, str], ...] = ()) -> Section:
         cls = short(model.name)
         fks = {f.name: f.type[3:] for f in model.fields if f.type.startswith("fk:")}
         fields = seed_fields(model, fk_fields=fks)
         exprs = {f.name: seed_expr(f) for f in fields}
+        made_with = []  # the rows the app's sign-up makes with each user (plan.user_companions)
+        for other, fk in companions:
+            other_fks = {f.name: f.type[3:] for f in other.fields if f.type.startswith("fk:")}
+            seeds = {f.name: seed_expr(f) for f in seed_fields(other, fk_fields=other_fks)}
+            values_of = ", ".join([f'"{fk}": row.id', *(f'"{k}": {v}' for k, v in seeds.items())])
+            made_with.append((other, f"        db.add(_new_row(db, {short(other.name)}, {{{values_of}}}))\n"))
+        exprs_all = [*exprs.values(), *(line for _o, line in made_with)]
         stdlib = ["import itertools"]
-        if any("datetime." in x for x in exprs.values()):
+        if any("datetime." in x for x in exprs_all):
             stdlib.append("import datetime")
-        if any("uuid." in x for x in exprs.values()):
+        if any("uuid." in x for x in exprs_all):
             stdlib.append("import uuid")
         parents = []
         for name, target in fks.items():
@@ -73,6 +81,13 @@ the worker's session ends. Without xdist the configured database is used as it i
         parent_lines = "".join(f'        if "{name}" not in values:\n            values["{name}"] = {factory}().id\n'
                                for name, factory in parents)
         table = model.table or plural(model.name)
+        own_fk = dict(suite.user_companions).get(model.name)
+        if own_fk is not None and own_fk in dict(parents):
+            return self._companion_factory(model, own_fk, dict(parents)[own_fk], exprs, stdlib, fixture_args)
+        companion_lines = "".join(line for _o, line in made_with)
+        if made_with:
+            companion_lines = (f"        # made with every {cls}, as the app's sign-up does\n{companion_lines}"
+                               "        db.commit()\n")
         code = f'''
 @pytest.fixture
 def make_{snake(model.name)}({fixture_args}):
@@ -88,11 +103,46 @@ def make_{snake(model.name)}({fixture_args}):
         db.add(row)
         db.commit()
         db.refresh(row)
+{companion_lines}        return row
+
+    return make
+'''
+        imports = (self.model_import(model), *(self.model_import(o) for o, _l in made_with))
+        return Section(stdlib=tuple(stdlib), app=imports, code=code)
+
+    def _companion_factory(self, model: OrmModel, fk: str, owner_factory: str, exprs: dict[str, str],
+                           stdlib: list[str], fixture_args: str) -> Section:
+        """The factory of a row the user factory already makes with each user (plan.user_companions):
+        it gives that user's own row (overrides applied), so a second one never replaces it (a
+        one-to-one relationship would orphan the first)."""
+        cls = short(model.name)
+        seeds = "".join(f'"{k}": {v}, ' for k, v in exprs.items())
+        code = f'''
+@pytest.fixture
+def make_{snake(model.name)}({fixture_args}):
+    """The `{model.table or plural(model.name)}` row of a user (made with every user, as the app's sign-up
+    does): a new user's unless `{fk}` names one; any column can be overridden."""
+    numbers = itertools.count(1)
+
+    def make(**overrides):
+        n = next(numbers)
+        owner = overrides.pop("{fk}", None)
+        if owner is None:
+            owner = {owner_factory}().id
+        row = db.scalars(select({cls}).filter_by({fk}=owner)).first()
+        if row is None:
+            row = _new_row(db, {cls}, {{"{fk}": owner, {seeds}}})
+            db.add(row)
+        for name, value in overrides.items():
+            setattr(row, name, value)
+        db.commit()
+        db.refresh(row)
         return row
 
     return make
 '''
-        return Section(stdlib=tuple(stdlib), app=(self.model_import(model),), code=code)
+        return Section(stdlib=tuple(stdlib), third_party=("from sqlalchemy import select",),
+                       app=(self.model_import(model),), code=code)
 
     def count_section(self, model: OrmModel) -> Section:
         cls = short(model.name)
