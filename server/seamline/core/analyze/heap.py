@@ -16,9 +16,11 @@ so every few rescans one of them took 2-5x its usual time.
 Scans that build much lasting state (the first index, linking an app afresh, which fills its
 memo) are followed by one collection and `gc.freeze()`: what they built leaves the collector's
 reach, and ordinary rescans, which replace a few hundred objects, only make the collector walk
-those. Frozen objects are still freed by reference counting when the Index drops them; only a
-reference cycle among them outlives its use, and cycles are rare in analysis results and only
-frozen on these few scans.
+those. An editor rescan re-links its app, so it is followed by a (small) collection and freeze
+too. Frozen objects are still freed by reference counting when the Index drops them; only a
+reference cycle among them would outlive its use, and analysis results (facts, memo entries,
+model objects) hold none: 700 rescans of a 300-module benchmark workspace, frozen after each,
+ended at 113 MB resident against 114-119 MB with no freezing at all.
 
 A one-shot process (the CLI) need not call this."""
 
