@@ -66,6 +66,8 @@ class Schema:
     file: str = ""
     line: int = 0
     model: str | None = None  # ORM model a ModelSerializer/SQLModel table is bound to
+    envelope: str | None = None  # the body is sent wrapped in this key (a marshmallow @pre_load unwraps it)
+    dump_envelope: str | None = None  # the body is answered wrapped in this key (a marshmallow @post_dump)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,16 +10,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from ..model import AuthRequirement, Endpoint, Span, TokenSource
+from ..model import AuthRequirement, Endpoint, Schema, Span, TokenSource
 from . import orm
 from .context import AppContext, LinkResult
 from .expr import Expr, arg, call_func, call_kwargs, const, dotted, items, string
 from .facts import FunctionFacts, ModuleFacts
+from .fastapi_common import last_name
 from .flask_auth import AuthReader, issued_scheme, token_functions
 from .flask_graph import FlaskGraph, GraphBuilder, Route
 from .flask_request import compose_prefix, join_rule, openapi_path, path_params, request_params
 from .flask_views import DROPPED_METHODS, class_decorators, view_kind, view_methods
-from .resolve import binding_name
+from .marshmallow_schemas import is_marshmallow_schema, marshmallow_schema, schema_class
+from .resolve import Symbol, binding_name
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +50,30 @@ def analyze(ctx: AppContext) -> LinkResult:
     counts = {key: linker.walk(key, _Mount(prefix=None, names=()), (key,))
               for key, obj in graph.objects.items() if obj.kind == "app"}
     linker.report_unregistered()
-    return LinkResult(endpoints=linker.endpoints, token_sources=linker.token_sources(), entry=_entry(graph, counts))
+    return LinkResult(endpoints=linker.endpoints, token_sources=linker.token_sources(), entry=_entry(graph, counts),
+                      schemas=_schemas_named(ctx, linker.endpoints))
+
+
+def _schemas_named(ctx: AppContext, endpoints: list[Endpoint]) -> list[Schema]:
+    """The marshmallow schemas the endpoints name (flask-smorest, flask-apispec, webargs), each with
+    the schemas it nests; read once per schema and reused while nothing it read changes."""
+    out: dict[str, Schema] = {}
+    for name in dict.fromkeys(n for e in endpoints for n in (e.request_schema, e.response_schema) if n):
+        module, _, attr = name.rpartition(".")
+        sym = ctx.resolver.lookup(module, attr) if module else None
+        if not is_marshmallow_schema(ctx, sym):
+            continue
+        assert sym is not None
+        for schema in ctx.memoized(("flask.marshmallow", name),
+                                   lambda sym=sym: tuple(_read_schema(ctx, sym).values())):
+            out.setdefault(schema.name, schema)
+    return list(out.values())
+
+
+def _read_schema(ctx: AppContext, sym: Symbol) -> dict[str, Schema]:
+    out: dict[str, Schema] = {}
+    marshmallow_schema(ctx, sym, out)
+    return out
 
 
 def _entry(graph: FlaskGraph, counts: dict[str, int]) -> str | None:
@@ -198,10 +223,19 @@ class _Linker:
         self._out.append(((method, path, handler), endpoint, issued))
 
     def _smorest(self, module: ModuleFacts, decorators: list[tuple[Expr, int]], fn: FunctionFacts) -> dict:
-        """flask-smorest `@blp.arguments(Schema)` / `@blp.response(200, Schema)`."""
+        """flask-smorest `@blp.arguments(Schema)` / `@blp.response(200, Schema)`; flask-apispec and
+        webargs `@use_kwargs(schema)` / `@use_args(schema)` / `@marshal_with(schema)`."""
         out: dict = {}
         for dec, _line in decorators:
             func = call_func(dec)
+            called = last_name(func) if func else None
+            if called in ("use_kwargs", "use_args", "marshal_with"):
+                location = string(call_kwargs(dec).get("location")) or "json"
+                target = schema_class(self.ctx, module.module, arg(dec, 0, "args" if called != "marshal_with"
+                                                                   else "schema"))
+                if target is not None and (called == "marshal_with" or location in ("json", "form", "json_or_form")):
+                    out["response" if called == "marshal_with" else "request"] = target.fqn
+                continue
             if not func or func[0] != "a" or func[2] not in ("arguments", "response"):
                 continue
             owners = self.builder.keys_of(module, func[1], None)
@@ -218,6 +252,9 @@ class _Linker:
         return out
 
     def _schema_name(self, module: ModuleFacts, e: Expr | None) -> str | None:
+        target = schema_class(self.ctx, module.module, e)  # the class, also of an instance (`pet_schema`)
+        if target is not None:
+            return target.fqn
         if e and e[0] == "c":  # `PetSchema(many=True)`
             e = call_func(e)
         return self.resolver.qualname(module.module, e) if dotted(e) else None

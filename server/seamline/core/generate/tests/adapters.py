@@ -103,7 +103,8 @@ def keyword_client_call(request: Request, *, url: str, headers: str | None, quer
     args = [url]
     has_json = request.json is not None or bool(request.json_var)
     if has_json:
-        args.append(f"json={request.json_var or 'payload'}")
+        sent = request.json_var or "payload"
+        args.append(f'json={{"{request.envelope}": {sent}}}' if request.envelope else f"json={sent}")
     if request.form is not None or request.form_var:
         args.append(f"data={request.form_var or 'form'}")
     if request.query_var:

@@ -71,6 +71,8 @@ class Request:
     query_var: str | None = None
     auth: str | None = None  # None | "user" | "other_user" | "admin" | "invalid" | "expired"
     json_refs: tuple[tuple[str, str], ...] = ()  # payload keys set from seeds: ("project", "project.id")
+    envelope: str | None = None  # the body is sent as {envelope: payload} (Schema.envelope)
+    response_envelope: str | None = None  # the answer's body is under this key (Schema.dump_envelope)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,6 +94,7 @@ class Case:
     param_name: str = ""
     register: Any = None  # login cases: the payload registered through the app first (path, payload)
     register_form: bool = False  # the sign-up endpoint takes a form, not JSON
+    register_envelope: str | None = None  # the sign-up endpoint takes its JSON wrapped in this key
     doc: str = ""
     double: str = ""  # outside-* cases: the fixture of the test double the case makes fail
 

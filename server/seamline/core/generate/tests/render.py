@@ -195,12 +195,13 @@ class Renderer:
             self._act(replace(Case(name="", endpoint=step.endpoint, kind="flow", expect_status=step.expect_status,
                                    request=req)), lines, [], headers=headers)
             lines.append(f"assert response.status_code == {step.expect_status}, response.text")
+            answer = self._body_code(req)
             for var, key in step.capture:
-                lines.append(f'{var} = {self.web.json_code("response")}["{key}"]')
+                lines.append(f'{var} = {answer}["{key}"]')
             if step.cookie_var:  # the session cookie the login set, sent back as a browser would
                 lines.append(f'{step.cookie_var} = response.headers["Set-Cookie"].split(";", 1)[0]')
             if step.expect:
-                lines.append(f"body = {self.web.json_code('response')}")
+                lines.append(f"body = {answer}")
                 lines += [f'assert body["{key}"] == {expr}, body' for key, expr in step.expect]
         if flow.gone_model and flow.gone_model in self.models:
             model = self.models[flow.gone_model]
@@ -231,7 +232,7 @@ class Renderer:
         if case.register is not None:
             path, creds = case.register
             lines.append(f"credentials = {literal(creds)}")
-            signup = Request(method="POST", path=path, json_var="credentials")
+            signup = Request(method="POST", path=path, json_var="credentials", envelope=case.register_envelope)
             if case.register_form:  # a sign-up form: the client call sends the local `form`
                 signup = Request(method="POST", path=path, form=creds)
                 lines.append("form = credentials")
@@ -287,6 +288,11 @@ class Renderer:
             line = f"response = {func}(\n{INDENT}{args[:-1]},\n)"
         lines.append(line)
 
+    def _body_code(self, req: Request) -> str:
+        """The answer's JSON, taken out of the key the app wraps it in (`Request.response_envelope`)."""
+        code = self.web.json_code("response")
+        return f'{code}["{req.response_envelope}"]' if req.response_envelope else code
+
     def _assert(self, case: Case, lines: list[str], fixtures: list[str]) -> None:
         if case.kind == "edge-query":  # any answer but a server error
             lines.append("assert response.status_code < 500, response.text")
@@ -297,7 +303,7 @@ class Renderer:
         body_checks = [c for c in case.checks if c.kind in ("field", "contains", "truthy", "keys", "iso-datetime",
                                                           "list")]
         if body_checks or any(c.value_from.startswith("body[") for c in case.checks):  # rows compared with it
-            lines.append(f"body = {self.web.json_code('response')}")
+            lines.append(f"body = {self._body_code(case.request)}")
         for c in body_checks:
             if c.kind == "field":
                 lines.append(f'assert body["{c.name}"] == {c.source}, body')

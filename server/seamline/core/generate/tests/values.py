@@ -168,6 +168,12 @@ def field_value(f: SchemaField, *, schemas: Mapping[str, Schema] | None = None, 
 
 
 def writable(schema: Schema) -> tuple[SchemaField, ...]:
+    """The fields a client sends. A marshmallow schema often declares one schema for both ways,
+    with optional nested schemas and timestamps that only its answers carry (`author`,
+    `createdAt`): those are left out unless required."""
+    if schema.kind == "marshmallow":
+        return tuple(f for f in schema.fields if not f.read_only and
+                     (f.required or not (f.nested or kind_of(f.type, f.name) in ("datetime", "date"))))
     return tuple(f for f in schema.fields if not f.read_only)
 
 
