@@ -43,6 +43,7 @@ FILES = {
             slug = fields.Str(dump_only=True)
             secret = fields.Str(load_only=True)
             author = fields.Nested(AuthorSchema)
+            tags = fields.List(fields.Str())
             article = fields.Nested("self", exclude=("article",), load_only=True)
 
             @pre_load
@@ -87,11 +88,12 @@ def test_the_schema_its_fields_and_its_envelopes_are_read(tmp_path):
     article = schemas["conduit.serializers.ArticleSchema"]
     assert article.kind == "marshmallow" and article.envelope == article.dump_envelope == "article"
     fields = {f.name: f for f in article.fields}
-    assert set(fields) == {"title", "body", "contact", "createdAt", "slug", "secret", "author"}  # not 'self'
+    assert set(fields) == {"title", "body", "contact", "createdAt", "slug", "secret", "author", "tags"}  # not 'self'
     assert fields["title"].required and ("max_length", "100") in fields["title"].constraints
     assert fields["contact"].type == "EmailStr" and not fields["contact"].required
     assert fields["slug"].read_only and fields["secret"].write_only
     assert fields["author"].nested == "conduit.serializers.AuthorSchema"
+    assert fields["tags"].type == "list[str]" and fields["tags"].many
     assert schemas["conduit.serializers.AuthorSchema"].envelope is None
 
 
@@ -106,6 +108,7 @@ def test_generated_tests_send_and_read_the_body_in_its_envelope(tmp_path):
     # what a client sends: not the answer-only timestamp or nested author, nor dump-only fields
     assert '"title"' in sent and '"secret"' in sent and "createdAt" not in sent and "author" not in sent
     assert "slug" not in sent
+    assert '"tags": [' in sent  # a list field is sent a list
     assert "payload[\"secret\"]" not in happy  # load-only: never in an answer
     invalid = tests.split("def test_make_article_rejects_invalid_payload")[1].split("\ndef ")[0]
     assert "assert response.status_code == 422" in invalid  # webargs refuses what marshmallow refuses with 422

@@ -82,6 +82,11 @@ def _field(ctx: AppContext, owner: Symbol, attr: str, value: MaybeExpr, out: dic
     kw = call_kwargs(value)
     nested = None
     many = kind == "List"
+    if kind == "List":  # `fields.List(fields.Str())`: a list of the inner field's type
+        inner_field = arg(value, 0, "cls_or_instance")
+        inner_kind = last_name(call_func(inner_field)) if is_call(inner_field) else None
+        if inner_kind and inner_kind != "Nested" and FIELD_TYPES.get(inner_kind) not in (None, "nested"):
+            type_ = f"list[{FIELD_TYPES[inner_kind]}]"
     if kind in ("Nested", "List"):
         inner = arg(value, 0, "nested" if kind == "Nested" else "cls_or_instance")
         if kind == "List" and is_call(inner) and last_name(call_func(inner)) == "Nested":
