@@ -30,15 +30,17 @@ def _scan(path: str) -> tuple[Path, Project]:
     return _scan_root(path)
 
 
-def _generate(root: Path, project: Project, args: argparse.Namespace) -> tuple[list[Suite], list[GeneratedFile]]:
-    """The planned suites and their files."""
+def _generate(root: Path, project: Project, args: argparse.Namespace, *,
+              flows: bool | None = None) -> tuple[list[Suite], list[GeneratedFile]]:
+    """The planned suites and their files (flows as `--flows` says, unless `flows` is given)."""
     endpoints = args.endpoint or None
     if endpoints:
         known = {e.key for e in project.endpoints} | {e.handler for e in project.endpoints}
         unknown = [x for x in endpoints if x not in known]
         if unknown:
             raise UsageError(f"no endpoint {unknown[0]!r}; `seamline scan` lists them as METHOD /path.")
-    suites = plan_tests(project, root=root, endpoints=endpoints, output=args.out, flows=args.flows)
+    suites = plan_tests(project, root=root, endpoints=endpoints, output=args.out,
+                        flows=args.flows if flows is None else flows)
     return suites, render_tests(project, suites, output=args.out)
 
 
@@ -76,21 +78,22 @@ def gen_tests(args: argparse.Namespace) -> int:
         return 0
     _print_writes(root, writes)
     if getattr(args, "verify", False):
-        return _run(root, project, args)
+        # the suites just planned are the ones to classify by, unless a flows file from before counts too
+        return _run(root, project, args, suites if args.flows == _has_flows(root, project, args) else None)
     return 0
 
 
 def run(args: argparse.Namespace) -> int:
     root, project = _scan(args.path)
     with _report_stream(args):
-        found = generate_missing(root, project, args)
-        if not found:
+        suites = generate_missing(root, project, args)
+        if not suites:
             print("no generated tests to run: no endpoints Seamline can generate tests for.")
-    if not found:
+    if not suites:
         if getattr(args, "format", "text") == "json":
             print(json.dumps(runs_json(None)))
         return 0
-    return _run(root, project, args)
+    return _run(root, project, args, suites)
 
 
 def _report_stream(args: argparse.Namespace) -> contextlib.AbstractContextManager:
@@ -99,13 +102,14 @@ def _report_stream(args: argparse.Namespace) -> contextlib.AbstractContextManage
         contextlib.nullcontext()
 
 
-def generate_missing(root: Path, project: Project, args: argparse.Namespace) -> bool:
-    """Write the suite's files that do not exist yet (never touches existing ones)."""
-    _suites, files = _generate(root, project, args)
+def generate_missing(root: Path, project: Project, args: argparse.Namespace) -> list[Suite]:
+    """Write the suite's files that do not exist yet (never touches existing ones); the suites with
+    tests, planned as the run classifies them (with flows when their file is there or asked for)."""
+    suites, files = _generate(root, project, args, flows=_has_flows(root, project, args))
     missing = [f for f in files if not (root / f.path).exists()]
     if missing:
         _print_writes(root, write_tests(missing, root=root))
-    return bool(files)
+    return [s for s in suites if s.modules]
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -116,12 +120,15 @@ class SuiteRun:
     fallback: SuiteFallback | None = None  # set when no docker engine answered: ran against stand-ins
 
 
-def verify(root: Path, project: Project, args: argparse.Namespace) -> list[SuiteRun] | None:
+def verify(root: Path, project: Project, args: argparse.Namespace,
+           suites: list[Suite] | None = None) -> list[SuiteRun] | None:
     """Run each app's generated suite (in the environment unless `args.no_env`, or unless the apps need
     no container: `containers_needed`) and classify the failures; None when the environment could not be
-    brought up (the reason is printed)."""
-    suites = [s for s in plan_tests(project, root=root, output=args.out, flows=_has_flows(root, project, args))
-              if s.modules]
+    brought up (the reason is printed). `suites`: already planned for every endpoint (none given, or
+    only some with `--endpoint`: planned here)."""
+    if suites is None or args.endpoint:
+        suites = plan_tests(project, root=root, output=args.out, flows=_has_flows(root, project, args))
+    suites = [s for s in suites if s.modules]
     for s in suites:  # pins below what the generated tests call: said before the failures they cause
         for note in s.pin_notes:
             print(f"note: {s.app}: {note}")
@@ -214,16 +221,16 @@ def _has_flows(root: Path, project: Project, args: argparse.Namespace) -> bool:
     return any((root / app.root / suite_output(app, args.out) / "test_flows_api.py").is_file() for app in project.apps)
 
 
-def _run(root: Path, project: Project, args: argparse.Namespace) -> int:
+def _run(root: Path, project: Project, args: argparse.Namespace, suites: list[Suite] | None = None) -> int:
     if getattr(args, "format", "text") == "json":
-        return _run_json(root, project, args)
-    return _report(root, verify(root, project, args), args)
+        return _run_json(root, project, args, suites)
+    return _report(root, verify(root, project, args, suites), args)
 
 
-def _run_json(root: Path, project: Project, args: argparse.Namespace) -> int:
+def _run_json(root: Path, project: Project, args: argparse.Namespace, suites: list[Suite] | None) -> int:
     """`--format json`: the usual report goes to stderr, one JSON document to stdout."""
     with _report_stream(args):
-        runs = verify(root, project, args)
+        runs = verify(root, project, args, suites)
         code = _report(root, runs, args)
     json.dump(runs_json(runs), sys.stdout, indent=2)
     print()

@@ -21,7 +21,7 @@ from .flask_graph import FlaskGraph, GraphBuilder, Route
 from .flask_request import compose_prefix, join_rule, openapi_path, path_params, request_params
 from .flask_views import DROPPED_METHODS, class_decorators, view_kind, view_methods
 from .marshmallow_schemas import is_marshmallow_schema, marshmallow_schema, schema_class
-from .resolve import Symbol, binding_name
+from .resolve import binding_name
 
 log = logging.getLogger(__name__)
 
@@ -56,24 +56,22 @@ def analyze(ctx: AppContext) -> LinkResult:
 
 def _schemas_named(ctx: AppContext, endpoints: list[Endpoint]) -> list[Schema]:
     """The marshmallow schemas the endpoints name (flask-smorest, flask-apispec, webargs), each with
-    the schemas it nests; read once per schema and reused while nothing it read changes."""
+    the schemas it nests; looked up and read once per name, reused while nothing it read changes."""
     out: dict[str, Schema] = {}
     for name in dict.fromkeys(n for e in endpoints for n in (e.request_schema, e.response_schema) if n):
-        module, _, attr = name.rpartition(".")
-        sym = ctx.resolver.lookup(module, attr) if module else None
-        if not is_marshmallow_schema(ctx, sym):
-            continue
-        assert sym is not None
-        for schema in ctx.memoized(("flask.marshmallow", name),
-                                   lambda sym=sym: tuple(_read_schema(ctx, sym).values())):
+        for schema in ctx.memoized(("flask.marshmallow", name), lambda name=name: _read_schema(ctx, name)):
             out.setdefault(schema.name, schema)
     return list(out.values())
 
 
-def _read_schema(ctx: AppContext, sym: Symbol) -> dict[str, Schema]:
+def _read_schema(ctx: AppContext, name: str) -> tuple[Schema, ...]:
+    module, _, attr = name.rpartition(".")
+    sym = ctx.resolver.lookup(module, attr) if module else None
+    if sym is None or not is_marshmallow_schema(ctx, sym):
+        return ()
     out: dict[str, Schema] = {}
     marshmallow_schema(ctx, sym, out)
-    return out
+    return tuple(out.values())
 
 
 def _entry(graph: FlaskGraph, counts: dict[str, int]) -> str | None:
@@ -209,7 +207,7 @@ class _Linker:
             if method == "GET" and p.location in _BODY_LOCATIONS:
                 continue  # a view serving GET and POST reads its form under `if request.method == "POST"`
             params.setdefault((p.name, p.location), p)
-        schemas = self._smorest(module, decorators, fn)
+        schemas = self._declared_schemas(module, decorators)
         endpoint = Endpoint(
             method=method, path=path, framework="flask", handler=handler, file=module.path, line=fn.line,
             app=self.ctx.app, span=Span(line=fn.line, col=fn.col, end_line=fn.end_line, end_col=fn.end_col),
@@ -222,7 +220,7 @@ class _Linker:
         issued = issued_scheme(self.resolver, module, fn, self._makers())
         self._out.append(((method, path, handler), endpoint, issued))
 
-    def _smorest(self, module: ModuleFacts, decorators: list[tuple[Expr, int]], fn: FunctionFacts) -> dict:
+    def _declared_schemas(self, module: ModuleFacts, decorators: list[tuple[Expr, int]]) -> dict:
         """flask-smorest `@blp.arguments(Schema)` / `@blp.response(200, Schema)`; flask-apispec and
         webargs `@use_kwargs(schema)` / `@use_args(schema)` / `@marshal_with(schema)`."""
         out: dict = {}

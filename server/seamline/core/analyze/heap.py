@@ -13,14 +13,14 @@ since the last one exceed a quarter of it; a full collection walks that whole he
 for the 1,000-module benchmark workspace) and lands on whatever scan allocates at that moment,
 so every few rescans one of them took 2-5x its usual time.
 
-Scans that build much lasting state (the first index, linking an app afresh, which fills its
-memo) are followed by one collection and `gc.freeze()`: what they built leaves the collector's
-reach, and ordinary rescans, which replace a few hundred objects, only make the collector walk
-those. An editor rescan re-links its app, so it is followed by a (small) collection and freeze
-too. Frozen objects are still freed by reference counting when the Index drops them; only a
-reference cycle among them would outlive its use, and analysis results (facts, memo entries,
-model objects) hold none: 700 rescans of a 300-module benchmark workspace, frozen after each,
-ended at 113 MB resident against 114-119 MB with no freezing at all.
+So every scan that linked an app (the first index, priming, and each editor rescan, which
+re-links its app through the memo) is followed by one collection and `gc.freeze()`: what the
+index holds leaves the collector's reach, and the collection after a rescan only walks the few
+hundred objects it made since the last freeze. Frozen objects are still freed by reference
+counting when the Index drops them; only a reference cycle among them would outlive its use, and
+analysis results (facts, memo entries, model objects) hold none: 700 rescans of a 300-module
+benchmark workspace, frozen after each, ended at 113 MB resident against 114-119 MB with no
+freezing at all.
 
 A one-shot process (the CLI) need not call this."""
 
@@ -57,8 +57,8 @@ def paused() -> Iterator[None]:
 
 
 def settle(index: Index, *, first: bool) -> bool:
-    """After a scan with `index`: freeze the heap when the scan built lasting state (`first`
-    index of the workspace, or an app linked afresh). Whether it froze."""
+    """After a scan with `index`: collect and freeze the heap when the scan linked an app (or was
+    the `first` index of the workspace). Whether it froze."""
     if not (first or index.linked):
         return False
     gc.collect()

@@ -25,7 +25,7 @@ FIELD_TYPES = {
     "Integer": "int", "Float": "float", "Decimal": "float", "Number": "float", "Bool": "bool", "Boolean": "bool",
     "DateTime": "datetime", "AwareDateTime": "datetime", "NaiveDateTime": "datetime", "Date": "date",
     "Time": "time", "UUID": "UUID", "Dict": "dict", "Mapping": "dict", "List": "list", "Tuple": "list",
-    "Nested": "nested", "Pluck": "Any", "Raw": "Any", "Method": "Any", "Function": "Any", "Constant": "Any",
+    "Nested": "object", "Pluck": "Any", "Raw": "Any", "Method": "Any", "Function": "Any", "Constant": "Any",
     "Enum": "str", "IP": "str",
 }
 
@@ -85,7 +85,7 @@ def _field(ctx: AppContext, owner: Symbol, attr: str, value: MaybeExpr, out: dic
     if kind == "List":  # `fields.List(fields.Str())`: a list of the inner field's type
         inner_field = arg(value, 0, "cls_or_instance")
         inner_kind = last_name(call_func(inner_field)) if is_call(inner_field) else None
-        if inner_kind and inner_kind != "Nested" and FIELD_TYPES.get(inner_kind) not in (None, "nested"):
+        if inner_kind and inner_kind != "Nested" and inner_kind in FIELD_TYPES:
             type_ = f"list[{FIELD_TYPES[inner_kind]}]"
     if kind in ("Nested", "List"):
         inner = arg(value, 0, "nested" if kind == "Nested" else "cls_or_instance")
@@ -98,7 +98,7 @@ def _field(ctx: AppContext, owner: Symbol, attr: str, value: MaybeExpr, out: dic
             nested = marshmallow_schema(ctx, target, out, depth + 1)
         many = many or const(kw.get("many")) is True
     constraints = _length(kw.get("validate"))
-    return SchemaField(name=attr, type=type_ if not nested else "object", required=const(kw.get("required")) is True,
+    return SchemaField(name=attr, type=type_, required=const(kw.get("required")) is True,
                        read_only=const(kw.get("dump_only")) is True, write_only=const(kw.get("load_only")) is True,
                        default=render(kw["load_default"]) if "load_default" in kw else
                        render(kw["missing"]) if "missing" in kw else None,
@@ -128,9 +128,14 @@ def _hook_key(ctx: AppContext, cls: Symbol, hook: str, read: Callable[[FunctionF
     return None
 
 
+def _data_param(fn: FunctionFacts) -> str | None:
+    """The name of a hook's `data` parameter (the one after `self`)."""
+    return fn.params[1][0] if len(fn.params) > 1 else None
+
+
 def _wrapped_key(fn: FunctionFacts) -> str | None:
     """`return {"user": data}` of a `@post_dump` hook."""
-    data = fn.params[1][0] if len(fn.params) > 1 else None
+    data = _data_param(fn)
     for value in fn.returns_values:
         if value and value[0] == "d" and len(value[1]) == 1 and value[1][0][1] == ("n", data):
             return string(value[1][0][0])
@@ -138,7 +143,8 @@ def _wrapped_key(fn: FunctionFacts) -> str | None:
 
 
 def _unwrapped_key(fn: FunctionFacts) -> str | None:
-    data = fn.params[1][0] if len(fn.params) > 1 else None
+    """`data = data["user"]` (or `return data["user"]`) of a `@pre_load` hook."""
+    data = _data_param(fn)
     if data is None:
         return None
 

@@ -155,14 +155,13 @@ class FlaskAdapter:
         body = [p for p in e.params if p.location == "body"]
         if request is None and body and e.method in ("POST", "PUT", "PATCH"):  # `request.get_json()["email"]`
             request = f"{e.handler}.json"
-            columns = {f.name: f for f in written.fields} if written else {}
+            # a key's type: the column of that name in the model the view writes, else what the code says
+            columns = {f.name: f.type for f in written.fields if not f.type.startswith("fk:")} if written else {}
             schemas[request] = Schema(name=request, kind="inferred", model=written.name if written else None,
-                                      fields=tuple(SchemaField(
-                                          name=p.name, required=p.required,
-                                          type=columns[p.name].type if p.name in columns and
-                                          not columns[p.name].type.startswith("fk:") else
-                                          (p.type if p.type not in ("Any", "") else "str"))
-                                          for p in body))
+                                      fields=tuple(SchemaField(name=p.name, required=p.required,
+                                                               type=columns.get(p.name) or
+                                                               (p.type if p.type not in ("Any", "") else "str"))
+                                                   for p in body))
         fn = code.function(e.handler)
         redirects = [_redirect(v) for v in fn.returns_values] if fn is not None else []
         if e.status_code is None and any(redirects) and (e.method == "POST" or all(redirects)):

@@ -57,18 +57,6 @@ the worker's session ends. Without xdist the configured database is used as it i
         fks = {f.name: f.type[3:] for f in model.fields if f.type.startswith("fk:")}
         fields = seed_fields(model, fk_fields=fks)
         exprs = {f.name: seed_expr(f) for f in fields}
-        made_with = []  # the rows the app's sign-up makes with each user (plan.user_companions)
-        for other, fk in companions:
-            other_fks = {f.name: f.type[3:] for f in other.fields if f.type.startswith("fk:")}
-            seeds = {f.name: seed_expr(f) for f in seed_fields(other, fk_fields=other_fks)}
-            values_of = ", ".join([f'"{fk}": row.id', *(f'"{k}": {v}' for k, v in seeds.items())])
-            made_with.append((other, f"        db.add(_new_row(db, {short(other.name)}, {{{values_of}}}))\n"))
-        exprs_all = [*exprs.values(), *(line for _o, line in made_with)]
-        stdlib = ["import itertools"]
-        if any("datetime." in x for x in exprs_all):
-            stdlib.append("import datetime")
-        if any("uuid." in x for x in exprs_all):
-            stdlib.append("import uuid")
         parents = []
         for name, target in fks.items():
             required = next((f.required for f in model.fields if f.name == name), False)
@@ -81,9 +69,19 @@ the worker's session ends. Without xdist the configured database is used as it i
         parent_lines = "".join(f'        if "{name}" not in values:\n            values["{name}"] = {factory}().id\n'
                                for name, factory in parents)
         table = model.table or plural(model.name)
-        own_fk = dict(suite.user_companions).get(model.name)
-        if own_fk is not None and own_fk in dict(parents):
-            return self._companion_factory(model, own_fk, dict(parents)[own_fk], exprs, stdlib, fixture_args)
+        owner_factory = dict(parents).get(dict(suite.user_companions).get(model.name, ""))
+        made_with = []  # the rows the app's sign-up makes with each user (plan.user_companions)
+        for other, fk in companions:
+            other_fks = {f.name: f.type[3:] for f in other.fields if f.type.startswith("fk:")}
+            seeds = {f.name: seed_expr(f) for f in seed_fields(other, fk_fields=other_fks)}
+            values_of = ", ".join([f'"{fk}": row.id', *(f'"{k}": {v}' for k, v in seeds.items())])
+            made_with.append((other, f"        db.add(_new_row(db, {short(other.name)}, {{{values_of}}}))\n"))
+        written = [*exprs.values(), *(line for _o, line in made_with)]
+        stdlib = ["import itertools"] + [f"import {m}" for m in ("datetime", "uuid")
+                                         if any(f"{m}." in x for x in written)]
+        if owner_factory is not None:  # a companion of the user: its factory hands back the user's own row
+            fk = dict(suite.user_companions)[model.name]
+            return self._companion_factory(model, fk, owner_factory, exprs, stdlib, fixture_args)
         companion_lines = "".join(line for _o, line in made_with)
         if made_with:
             companion_lines = (f"        # made with every {cls}, as the app's sign-up does\n{companion_lines}"

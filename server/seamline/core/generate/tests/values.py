@@ -106,17 +106,22 @@ def _is_identifier(lname: str) -> bool:
     return lname in ("username", "login", "slug", "handle") or lname.endswith(("_username", "_slug"))
 
 
-def _room_for_url(constraints: tuple[tuple[str, str], ...]) -> bool:
-    high = constraint(constraints, "max_length")
-    return high is None or high >= 48
+_LINK_NAMES = ("image", "avatar", "photo", "picture", "icon", "thumbnail", "website", "homepage", "link", "url", "uri")
 
 
-def _names_a_url(lname: str) -> bool:
-    """A text field whose name says it holds a link (`image`, `avatar_url`, `website`): a valid
-    value is a URL, since an app often checks it as one (a serializer's Url field) where the column
-    is plain text. Only valid values follow the name; invalid ones follow the declared type."""
-    return lname in ("image", "avatar", "photo", "picture", "icon", "thumbnail", "website", "homepage", "link") \
-        or lname.endswith(("_url", "_uri", "_link", "_image", "_avatar")) or lname in ("url", "uri")
+def _valid_kind(type_: str, name: str, constraints: tuple[tuple[str, str], ...]) -> str:
+    """The kind a *valid* value is made for: `kind_of`, except that a text field whose name says it
+    holds a link (`image`, `avatar_url`, `website`) gets a URL when one fits, since an app often
+    checks it as one (a serializer's Url field) where the column is plain text. Invalid values
+    follow the declared type (`kind_of`)."""
+    kind = kind_of(type_, name)
+    lname = name.lower()
+    if kind in ("str", "any") and (lname in _LINK_NAMES or lname.endswith(("_url", "_uri", "_link", "_image",
+                                                                             "_avatar"))):
+        high = constraint(constraints, "max_length")
+        if high is None or high >= 48:
+            return "url"
+    return kind
 
 
 def valid_value(name: str, type_: str, constraints: tuple[tuple[str, str], ...] = (), enum: tuple[str, ...] = (),
@@ -129,13 +134,13 @@ def valid_value(name: str, type_: str, constraints: tuple[tuple[str, str], ...] 
     if fixed is not None:  # the one value the app accepts (a fixed query key)
         return fixed
     suffix = "" if n is None else f" {n}"
-    kind = kind_of(type_, name)
+    kind = _valid_kind(type_, name, constraints)
     if nested and schemas and nested in schemas and depth < 3:
         inner = payload(schemas[nested], schemas=schemas, depth=depth + 1)
         return [inner] if kind == "list" else inner
     if kind == "email":
         return f"user{'' if n is None else n}@example.com"
-    if kind == "url" or (kind in ("str", "any") and _names_a_url(name.lower()) and _room_for_url(constraints)):
+    if kind == "url":
         return f"https://example.com/{name}{'' if n is None else n}"
     if kind == "int":
         preferred = 7 if n is None else 100 + n
@@ -289,12 +294,12 @@ def seed_expr(f: SchemaField) -> str:
     counter `n` (f"user{n}@example.com"). Needs `datetime` and `uuid` imported where it is used."""
     if f.enum:
         return repr(f.enum[0])
-    kind = kind_of(f.type, f.name)
+    kind = _valid_kind(f.type, f.name, f.constraints)
     lname = f.name.lower()
     high = constraint(f.constraints, "max_length")
     if kind == "email":
         return 'f"user{n}@example.com"'
-    if kind == "url" or (kind in ("str", "any") and _names_a_url(lname) and _room_for_url(f.constraints)):
+    if kind == "url":
         return f'f"https://example.com/{f.name}/{{n}}"'
     if kind == "int":
         return "100 + n"
