@@ -44,6 +44,8 @@ FILES = {
             secret = fields.Str(load_only=True)
             author = fields.Nested(AuthorSchema)
             tags = fields.List(fields.Str())
+            labels = fields.List(fields.Raw())
+            extra = fields.Dict()
             article = fields.Nested("self", exclude=("article",), load_only=True)
 
             @pre_load
@@ -88,7 +90,8 @@ def test_the_schema_its_fields_and_its_envelopes_are_read(tmp_path):
     article = schemas["conduit.serializers.ArticleSchema"]
     assert article.kind == "marshmallow" and article.envelope == article.dump_envelope == "article"
     fields = {f.name: f for f in article.fields}
-    assert set(fields) == {"title", "body", "contact", "createdAt", "slug", "secret", "author", "tags"}  # not 'self'
+    assert set(fields) == {"title", "body", "contact", "createdAt", "slug", "secret", "author", "tags", "labels",
+                           "extra"}  # not 'self'
     assert fields["title"].required and ("max_length", "100") in fields["title"].constraints
     assert fields["contact"].type == "EmailStr" and not fields["contact"].required
     assert fields["slug"].read_only and fields["secret"].write_only
@@ -108,7 +111,8 @@ def test_generated_tests_send_and_read_the_body_in_its_envelope(tmp_path):
     # what a client sends: not the answer-only timestamp or nested author, nor dump-only fields
     assert '"title"' in sent and '"secret"' in sent and "createdAt" not in sent and "author" not in sent
     assert "slug" not in sent
-    assert '"tags": [' in sent  # a list field is sent a list
+    assert '"tags": [' in sent and '"labels": [' in sent  # a list field is sent a list
+    assert "extra" not in sent  # an optional free-form object is the answer's, like the nested author
     assert "payload[\"secret\"]" not in happy  # load-only: never in an answer
     invalid = tests.split("def test_make_article_rejects_invalid_payload")[1].split("\ndef ")[0]
     assert "assert response.status_code == 422" in invalid  # webargs refuses what marshmallow refuses with 422

@@ -24,8 +24,8 @@ FIELD_TYPES = {
     "Str": "str", "String": "str", "Email": "EmailStr", "Url": "AnyUrl", "URL": "AnyUrl", "Int": "int",
     "Integer": "int", "Float": "float", "Decimal": "float", "Number": "float", "Bool": "bool", "Boolean": "bool",
     "DateTime": "datetime", "AwareDateTime": "datetime", "NaiveDateTime": "datetime", "Date": "date",
-    "Time": "time", "UUID": "UUID", "Dict": "dict", "Mapping": "dict", "List": "list", "Tuple": "list",
-    "Nested": "object", "Pluck": "Any", "Raw": "Any", "Method": "Any", "Function": "Any", "Constant": "Any",
+    "Time": "time", "UUID": "UUID", "Dict": "dict", "Mapping": "dict", "List": "list[Any]", "Tuple": "list[Any]",
+    "Nested": "dict", "Pluck": "Any", "Raw": "Any", "Method": "Any", "Function": "Any", "Constant": "Any",
     "Enum": "str", "IP": "str",
 }
 

@@ -178,7 +178,7 @@ def writable(schema: Schema) -> tuple[SchemaField, ...]:
     `createdAt`): those are left out unless required."""
     if schema.kind == "marshmallow":
         return tuple(f for f in schema.fields if not f.read_only and
-                     (f.required or not (f.nested or kind_of(f.type, f.name) in ("datetime", "date"))))
+                     (f.required or not (f.nested or kind_of(f.type, f.name) in ("dict", "datetime", "date"))))
     return tuple(f for f in schema.fields if not f.read_only)
 
 
